@@ -1,0 +1,211 @@
+"""Activation functions g, each with its derivative g' beside it.
+
+An activation maps the weighted input of a layer to its activation, a = g(z), elementwise
+(softmax excepted). Every class keeps the two formulas next to each other:
+
+    value(z)          a = g(z)
+    derivative(z, a)  g'(z), given z and the already computed a = g(z)
+
+The derivative receives ``a`` so that it can reuse it where the formula allows, as the
+courses write it: σ'(z) = σ(z)(1 − σ(z)) = a(1 − a) and tanh'(z) = 1 − a².
+
+``backprop(z, a, grad_a)`` turns ∂C/∂a into ∂C/∂z. For the elementwise activations this is
+the Hadamard product ∂C/∂a ⊙ g'(z) that appears in the backpropagation equations; softmax,
+whose output j depends on every z_k, overrides it with the product by its Jacobian.
+
+Arrays are batches: z and a have shape (m, n), one row per example.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "Activation",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Identity",
+    "Softmax",
+    "ACTIVATIONS",
+    "get_activation",
+]
+
+
+class Activation:
+    """Base class: subclasses define ``value`` and ``derivative``."""
+
+    name = "activation"
+    #: False for activations that only make sense on the output layer (softmax).
+    hidden_ok = True
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backprop(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """∂C/∂z = ∂C/∂a ⊙ g'(z), shapes (m, n)."""
+        return grad_a * self.derivative(z, a)
+
+    def config(self) -> dict:
+        """The JSON-able description that ``get_activation`` turns back into this object."""
+        return {"name": self.name}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Activation) and self.config() == other.config()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.config().items())))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^(−z)),  σ'(z) = σ(z)(1 − σ(z)) = a(1 − a).
+
+    Computed with SciPy's ``expit``, which never overflows and keeps full relative precision
+    for very negative z (where 1 − σ would cancel).
+    """
+
+    name = "sigmoid"
+
+    def value(self, z):
+        return expit(z)
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+    @staticmethod
+    def log_value(z):
+        """log σ(z) = −softplus(−z), finite for every finite z."""
+        return -np.logaddexp(0.0, -z)
+
+    @staticmethod
+    def log_complement(z):
+        """log(1 − σ(z)) = log σ(−z) = −softplus(z)."""
+        return -np.logaddexp(0.0, z)
+
+
+class Tanh(Activation):
+    """tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)),  tanh'(z) = 1 − tanh²(z) = 1 − a²."""
+
+    name = "tanh"
+
+    def value(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1.0 - a * a
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z),  relu'(z) = 1 if z > 0 else 0 (0 is taken at z = 0)."""
+
+    name = "relu"
+
+    def value(self, z):
+        return np.maximum(z, 0.0)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+
+class LeakyReLU(Activation):
+    """leaky_relu(z) = z if z > 0 else αz,  leaky_relu'(z) = 1 if z > 0 else α (α = slope)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01):
+        slope = float(slope)
+        if not (0.0 <= slope < 1.0):
+            raise ValueError(f"leaky_relu slope must be in [0, 1), got {slope}")
+        self.slope = slope
+
+    def value(self, z):
+        return np.where(z > 0, z, self.slope * z)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
+
+    def config(self):
+        return {"name": self.name, "slope": self.slope}
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class Identity(Activation):
+    """identity(z) = z (a linear layer),  identity'(z) = 1."""
+
+    name = "identity"
+
+    def value(self, z):
+        return z.copy()
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+    def backprop(self, z, a, grad_a):
+        return grad_a.copy()
+
+
+class Softmax(Activation):
+    """softmax(z)_j = e^(z_j) / Σ_k e^(z_k), for the output layer only.
+
+    Output j depends on every z_k, so the derivative is a Jacobian per example:
+    ∂a_j/∂z_k = a_j (1[j = k] − a_k), that is diag(a) − a aᵀ, shape (m, n, n).
+    ``backprop`` applies it without building it: ∂C/∂z_k = a_k (∂C/∂a_k − Σ_j ∂C/∂a_j a_j).
+    """
+
+    name = "softmax"
+    hidden_ok = False
+
+    def value(self, z):
+        shifted = z - z.max(axis=1, keepdims=True)  # e^(z - max) never overflows
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def derivative(self, z, a):
+        return a[:, :, None] * (np.eye(a.shape[1], dtype=a.dtype)[None] - a[:, None, :])
+
+    def backprop(self, z, a, grad_a):
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+    @staticmethod
+    def log_value(z):
+        """log softmax(z)_j = z_j − log Σ_k e^(z_k), finite for every finite z."""
+        zmax = z.max(axis=1, keepdims=True)
+        return z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+
+
+ACTIVATIONS = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "linear": Identity,
+    "softmax": Softmax,
+}
+
+
+def get_activation(spec) -> Activation:
+    """An Activation from a name ("sigmoid", "tanh", "relu", "leaky_relu", "identity"/"linear",
+    "softmax"), a config dict such as ``{"name": "leaky_relu", "slope": 0.1}``, or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    params = {}
+    if isinstance(spec, dict):
+        params = {k: v for k, v in spec.items() if k != "name"}
+        spec = spec.get("name")
+    if not isinstance(spec, str) or spec.lower() not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {spec!r}; expected one of: "
+            + ", ".join(sorted(ACTIVATIONS))
+        )
+    return ACTIVATIONS[spec.lower()](**params)

@@ -1,0 +1,169 @@
+"""Cost functions C and the output error δ^L = ∂C/∂z^L.
+
+Every cost is averaged over the m examples of a batch, C = (1/m) Σ_x C_x, and summed over the
+n_L outputs of one example. A cost provides
+
+    value(z, a, y, g)  the averaged cost C (a float), computed without log(0) or overflow;
+    grad_a(a, y)       ∂C_x/∂a for one example per row, shape (m, n_L) (not divided by m).
+
+The output error of one example is the chain rule through the output activation g:
+
+    δ^L = ∂C_x/∂z^L = ∂C_x/∂a^L ⊙ g'(z^L)                          (general form)
+
+For two pairs the factors cancel and δ^L is exactly a^L − y (``output_delta`` uses it):
+
+* sigmoid + binary cross-entropy: ∂C/∂a = (a − y) / (a(1 − a)) and σ'(z) = a(1 − a);
+* softmax + categorical cross-entropy: ∂C/∂a_j = −y_j / a_j and ∂a_j/∂z_k = a_j(1[j=k] − a_k),
+  so δ_k = −y_k + a_k Σ_j y_j = a_k − y_k because each row of y sums to 1.
+
+The closed form is not only shorter, it is exact where the general form is not: when a
+sigmoid saturates, a(1 − a) rounds to 0 and the general form would give 0 / 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, Sigmoid, Softmax
+
+__all__ = [
+    "Cost",
+    "Quadratic",
+    "BinaryCrossEntropy",
+    "CategoricalCrossEntropy",
+    "COSTS",
+    "get_cost",
+    "output_delta",
+]
+
+
+class Cost:
+    """Base class for costs; see the module docstring for the formulas."""
+
+    name = "cost"
+    #: Output activations this cost accepts (None: any).
+    outputs: tuple[str, ...] | None = None
+    #: The output activation for which δ^L = a − y exactly (None: none).
+    closed_form_output: str | None = None
+
+    def value(self, z, a, y, g: Activation) -> float:
+        raise NotImplementedError
+
+    def grad_a(self, a, y):
+        raise NotImplementedError
+
+    def check_output(self, g: Activation) -> None:
+        """Raise ValueError if this cost cannot follow output activation g."""
+        if self.outputs is not None and g.name not in self.outputs:
+            raise ValueError(
+                f"cost {self.name!r} needs a {' or '.join(self.outputs)} output layer, "
+                f"got {g.name!r}; pass output={self.outputs[0]!r}"
+            )
+
+    def check_targets(self, Y: np.ndarray) -> None:
+        """Raise ValueError if targets Y (m, n_L) are outside this cost's domain."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Quadratic(Cost):
+    """C = (1/m) Σ_x Σ_j (a_j − y_j)²,  ∂C_x/∂a = 2(a − y)  (3Blue1Brown's C_0 = (a − y)²)."""
+
+    name = "quadratic"
+
+    def value(self, z, a, y, g):
+        diff = a - y
+        return float(np.einsum("ij,ij->", diff, diff, dtype=np.float64) / a.shape[0])
+
+    def grad_a(self, a, y):
+        return 2.0 * (a - y)
+
+
+class BinaryCrossEntropy(Cost):
+    """C = −(1/m) Σ_x Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)]  (Ng's J(Θ), K sigmoid outputs).
+
+    ∂C_x/∂a = (a − y) / (a(1 − a)). With a = σ(z) the logs are computed from z as
+    log a = −softplus(−z) and log(1 − a) = −softplus(z), so a saturated sigmoid (a rounded to
+    exactly 0 or 1) still gives the true, finite cost.
+    """
+
+    name = "binary_cross_entropy"
+    outputs = ("sigmoid",)
+    closed_form_output = "sigmoid"
+
+    def value(self, z, a, y, g):
+        log_a, log_1ma = Sigmoid.log_value(z), Sigmoid.log_complement(z)
+        total = -(np.sum(y * log_a, dtype=np.float64) + np.sum((1 - y) * log_1ma, dtype=np.float64))
+        return float(total / a.shape[0])
+
+    def grad_a(self, a, y):
+        return (a - y) / (a * (1.0 - a))
+
+    def check_targets(self, Y):
+        if Y.size and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                "binary_cross_entropy needs targets in [0, 1], got values in "
+                f"[{Y.min():g}, {Y.max():g}]; use the quadratic cost for other targets"
+            )
+
+
+class CategoricalCrossEntropy(Cost):
+    """C = −(1/m) Σ_x Σ_k y_k log a_k  (softmax outputs; each row of y a distribution).
+
+    ∂C_x/∂a_k = −y_k / a_k. With a = softmax(z), log a_k = z_k − log Σ_j e^(z_j) is computed
+    from z, so no a_k that rounds to 0 ever reaches a log.
+    """
+
+    name = "cross_entropy"
+    outputs = ("softmax",)
+    closed_form_output = "softmax"
+
+    def value(self, z, a, y, g):
+        return float(-np.sum(y * Softmax.log_value(z), dtype=np.float64) / a.shape[0])
+
+    def grad_a(self, a, y):
+        return -y / a
+
+    def check_targets(self, Y):
+        if Y.size and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                "cross_entropy needs targets in [0, 1] (one-hot rows or probabilities), got values "
+                f"in [{Y.min():g}, {Y.max():g}]"
+            )
+        sums = Y.sum(axis=1, dtype=np.float64)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6 * Y.shape[1])
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"cross_entropy needs each target row to sum to 1 (one-hot or a distribution); "
+                f"row {i} sums to {sums[i]:g}"
+            )
+
+
+COSTS = {
+    "quadratic": Quadratic,
+    "mse": Quadratic,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "cross_entropy": CategoricalCrossEntropy,
+    "categorical_cross_entropy": CategoricalCrossEntropy,
+}
+
+
+def get_cost(spec) -> Cost:
+    """A Cost from its name ("quadratic", "binary_cross_entropy", "cross_entropy") or an instance."""
+    if isinstance(spec, Cost):
+        return spec
+    if not isinstance(spec, str) or spec.lower() not in COSTS:
+        raise ValueError(
+            f"unknown cost {spec!r}; expected one of: quadratic, binary_cross_entropy, cross_entropy"
+        )
+    return COSTS[spec.lower()]()
+
+
+def output_delta(cost: Cost, g: Activation, z, a, y):
+    """δ^L, shape (m, n_L): a − y for the matched pairs, else ∂C/∂a ⊙ g'(z) (module docstring)."""
+    if cost.closed_form_output == g.name:
+        return a - y
+    return g.backprop(z, a, cost.grad_a(a, y))

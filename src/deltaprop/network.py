@@ -1,0 +1,397 @@
+"""A fully connected feed-forward network and backpropagation, as the classic derivations state it.
+
+Layout (the one convention of the whole library)
+------------------------------------------------
+Layers are numbered l = 0 (input), 1, ..., L (output); ``sizes = [n_0, n_1, ..., n_L]``.
+
+* W^l = ``weights[l-1]`` has shape (n_l, n_{l-1}): ``W[j, k]`` = w_jk^l joins neuron k of layer
+  l−1 to neuron j of layer l (3Blue1Brown, Nielsen). b^l = ``biases[l-1]`` has shape (n_l,).
+* A batch of m examples is the rows of X, shape (m, n_0), as in NumPy and scikit-learn. For one
+  example z^l = W^l a^{l−1} + b^l; for the batch, with one row per example,
+
+      Z^l = A^{l−1} (W^l)ᵀ + b^l        A^l = g^l(Z^l)         (shapes (m, n_l))
+
+The four equations (δ^l = ∂C_x/∂z^l, one row per example x; C = (1/m) Σ_x C_x)
+-------------------------------------------------------------------------------
+1. δ^L = ∂C_x/∂a^L ⊙ g'(z^L)     (= a^L − y for sigmoid + binary cross-entropy and for
+                                    softmax + cross-entropy: see ``costs``)
+2. δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ g'(z^l);   batched: Δ^l = (Δ^{l+1} W^{l+1}) ⊙ g'(Z^l)
+3. ∂C/∂W^l = (1/m) Σ_x δ^l (a^{l−1})ᵀ;   batched: (1/m) (Δ^l)ᵀ A^{l−1}, shape (n_l, n_{l−1})
+4. ∂C/∂b^l = (1/m) Σ_x δ^l,               shape (n_l,)
+
+With L2 regularisation λ (Andrew Ng's convention) the cost gains λ/(2m) Σ_l ‖W^l‖² and each
+∂C/∂W^l gains (λ/m) W^l; biases are never regularised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .costs import Cost, get_cost, output_delta
+from .init import default_init, get_initialiser
+from .validation import aligned_empty, as_float_array, check_finite, check_inputs, check_targets
+
+__all__ = ["Network", "Gradients", "ParameterList"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+@dataclass
+class Gradients:
+    """What ``Network.backward`` returns. Lists follow Nielsen's ``backprop``:
+
+    * ``weights[l-1]`` = ∂C/∂W^l (n_l, n_{l−1});  ``biases[l-1]`` = ∂C/∂b^l (n_l,)
+    * ``deltas[l-1]`` = δ^l, one row per example (m, n_l), *not* divided by m
+    * ``zs[l-1]`` = z^l (m, n_l);  ``activations[l]`` = a^l (m, n_l), ``activations[0]`` = X
+    * ``cost`` = C (with the L2 term when l2 > 0), a float
+    """
+
+    cost: float
+    weights: list
+    biases: list
+    deltas: list
+    activations: list
+    zs: list
+    l2: float = 0.0
+    extra: dict = field(default_factory=dict, repr=False)
+
+
+class ParameterList:
+    """The list of W^l (or b^l) arrays of a network. Reading gives the live arrays; assigning
+    ``net.weights[i] = array`` checks the shape and copies the values in place."""
+
+    def __init__(self, arrays, kind: str):
+        self._arrays = list(arrays)
+        self._kind = kind  # "weights" or "biases"
+
+    def __len__(self):
+        return len(self._arrays)
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __getitem__(self, i):
+        return self._arrays[i]
+
+    def __setitem__(self, i, value):
+        if isinstance(i, slice):
+            raise TypeError(f"assign {self._kind} one layer at a time")
+        n = len(self._arrays)
+        if not -n <= i < n:
+            raise IndexError(f"{self._kind} index {i} out of range for {n} layers")
+        target = self._arrays[i]
+        layer = (i % n) + 1
+        symbol = "W" if self._kind == "weights" else "b"
+        arr = as_float_array(value, target.dtype, f"{self._kind}[{i % n}]")
+        if arr.shape != target.shape:
+            raise ValueError(
+                f"{self._kind}[{i % n}] ({symbol}^{layer}) must have shape {target.shape}, "
+                f"got {arr.shape}"
+            )
+        check_finite(arr, f"{self._kind}[{i % n}]")
+        target[...] = arr
+
+    def __repr__(self):
+        return f"ParameterList({self._kind}: {[a.shape for a in self._arrays]})"
+
+
+class Network:
+    """A fully connected feed-forward network trained by backpropagation.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input layer first, e.g. ``[784, 16, 16, 10]``.
+    activation : str or list of str
+        The hidden layers' activation ("sigmoid", "tanh", "relu", "leaky_relu", "identity"), or
+        a list with one name per layer: n_layers − 1 names for the hidden layers, or one per
+        layer including the output.
+    output : str, optional
+        The output layer's activation (adds "softmax"); default: the same as the hidden layers.
+    cost : str
+        "quadratic", "binary_cross_entropy" (sigmoid output) or "cross_entropy" (softmax output).
+    init : str, optional
+        "nielsen", "glorot"/"xavier", "he" or "ng" (see ``deltaprop.init``); default He for
+        ReLU-family hidden layers, Nielsen otherwise.
+    seed : int or numpy.random.Generator, optional
+        Where the initial weights come from.
+    dtype : "float64" or "float32"
+        float64 is the exactness path (gradient checks), float32 the speed path.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="sigmoid",
+        output=None,
+        cost="quadratic",
+        init=None,
+        seed=None,
+        dtype="float64",
+    ):
+        sizes = self._check_sizes(sizes)
+        n_layers = len(sizes) - 1
+        self.sizes = sizes
+        if str(dtype) not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = np.dtype(_DTYPES[str(dtype)])
+        self.activations = self._build_activations(activation, output, n_layers)
+        self.cost_function: Cost = get_cost(cost)
+        self.cost_function.check_output(self.activations[-1])
+        if init is None:
+            init = default_init(self.activations[0].name)
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        initialiser = get_initialiser(init)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        weights, biases = [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            W, b = initialiser(n_in, n_out, rng, self.dtype)
+            weights.append(self._aligned_copy(W))
+            biases.append(self._aligned_copy(b))
+        self._weights = ParameterList(weights, "weights")
+        self._biases = ParameterList(biases, "biases")
+        #: Class labels when the network is a classifier (set by ``fit`` or by the user).
+        self.classes_ = None
+        #: Per-feature preprocessing (set by training / data loading), saved with the model.
+        self.preprocessing = None
+        #: Training history of the last ``fit`` (a list of per-epoch dicts).
+        self.history = []
+
+    # ------------------------------------------------------------------ construction helpers
+    @staticmethod
+    def _check_sizes(sizes):
+        try:
+            sizes = [int(s) for s in sizes]
+        except (TypeError, ValueError):
+            raise ValueError(f"sizes must be a list of positive integers, got {sizes!r}") from None
+        if len(sizes) < 2:
+            raise ValueError(
+                f"sizes needs at least an input and an output layer, e.g. [4, 3, 2]; got {sizes}"
+            )
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"every layer needs at least one neuron, got sizes {sizes}")
+        return sizes
+
+    @staticmethod
+    def _build_activations(activation, output, n_layers):
+        if isinstance(activation, (list, tuple)):
+            names = [get_activation(a) for a in activation]
+            if len(names) == n_layers:
+                if output is not None and get_activation(output) != names[-1]:
+                    raise ValueError(
+                        f"activation lists {n_layers} names (one per layer, output included) "
+                        f"and output={output!r} disagrees with its last name"
+                    )
+                acts = names
+            elif len(names) == n_layers - 1:
+                last = output if output is not None else (names[-1] if names else "sigmoid")
+                acts = names + [get_activation(last)]
+            else:
+                raise ValueError(
+                    f"activation lists {len(names)} names but the network has {n_layers - 1} "
+                    f"hidden and 1 output layer; give {n_layers - 1} or {n_layers} names"
+                )
+        else:
+            hidden = get_activation(activation)
+            acts = [hidden] * (n_layers - 1) + [get_activation(output if output is not None else hidden)]
+        for l, g in enumerate(acts[:-1], start=1):
+            if not g.hidden_ok:
+                raise ValueError(
+                    f"{g.name} can only be the output layer's activation (layer {l} is hidden); "
+                    f"use output={g.name!r} and a hidden activation such as 'sigmoid' or 'relu'"
+                )
+        return acts
+
+    def _aligned_copy(self, arr):
+        out = aligned_empty(arr.shape, self.dtype)
+        out[...] = arr
+        return out
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def weights(self) -> ParameterList:
+        """[W^1, ..., W^L]; ``weights[l-1][j, k]`` = w_jk^l, shape (n_l, n_{l−1})."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, arrays):
+        self._assign_all(self._weights, arrays)
+
+    @property
+    def biases(self) -> ParameterList:
+        """[b^1, ..., b^L]; ``biases[l-1]`` has shape (n_l,)."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, arrays):
+        self._assign_all(self._biases, arrays)
+
+    @staticmethod
+    def _assign_all(target: ParameterList, arrays):
+        arrays = list(arrays)
+        if len(arrays) != len(target):
+            raise ValueError(f"expected {len(target)} arrays (one per layer), got {len(arrays)}")
+        for i, arr in enumerate(arrays):
+            target[i] = arr
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of weight layers (the input layer is not counted)."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self) -> int:
+        return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
+
+    @property
+    def cost_name(self) -> str:
+        return self.cost_function.name
+
+    def config(self) -> dict:
+        """Everything but the arrays, as JSON-able values (the model file's header)."""
+        return {
+            "sizes": list(self.sizes),
+            "activations": [g.config() for g in self.activations],
+            "cost": self.cost_function.name,
+            "dtype": self.dtype.name,
+            "init": self.init,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Network":
+        acts = config["activations"]
+        return cls(
+            config["sizes"],
+            activation=acts[:-1] if len(acts) > 1 else acts[0],
+            output=acts[-1],
+            cost=config["cost"],
+            dtype=config.get("dtype", "float64"),
+            seed=0,
+        )
+
+    def copy(self, dtype=None) -> "Network":
+        """An independent copy, optionally converted to another dtype."""
+        config = self.config()
+        if dtype is not None:
+            config["dtype"] = str(np.dtype(dtype))
+        new = type(self).from_config(config)
+        new.init = self.init
+        new.weights = [W for W in self.weights]
+        new.biases = [b for b in self.biases]
+        new.classes_ = None if self.classes_ is None else np.array(self.classes_, copy=True)
+        new.preprocessing = None if self.preprocessing is None else dict(self.preprocessing)
+        new.history = [dict(h) for h in self.history]
+        return new
+
+    def __repr__(self):
+        acts = ", ".join(g.name for g in self.activations)
+        return (
+            f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost_name!r}, "
+            f"dtype={self.dtype.name!r})"
+        )
+
+    # ------------------------------------------------------------------ the math
+    def check_X(self, X) -> np.ndarray:
+        return check_inputs(X, self.sizes[0], self.dtype)
+
+    def check_XY(self, X, Y):
+        X = self.check_X(X)
+        Y = check_targets(Y, X.shape[0], self.sizes[-1], self.dtype)
+        self.cost_function.check_targets(Y)
+        return X, Y
+
+    def feedforward(self, X):
+        """The forward pass that keeps every z^l and a^l: returns (zs, activations).
+
+        ``zs[l-1]`` = Z^l = A^{l−1} (W^l)ᵀ + b^l and ``activations[l]`` = A^l = g(Z^l),
+        ``activations[0]`` = X; all of shape (m, n_l). X is assumed validated.
+        """
+        a = X
+        zs, activations = [], [X]
+        for W, b, g in zip(self.weights, self.biases, self.activations):
+            z = a @ W.T + b
+            a = g.value(z)
+            zs.append(z)
+            activations.append(a)
+        return zs, activations
+
+    def forward(self, X) -> np.ndarray:
+        """The output activations a^L, shape (m, n_L), for inputs X of shape (m, n_0)."""
+        X = self.check_X(X)
+        a = X
+        for W, b, g in zip(self.weights, self.biases, self.activations):
+            a = g.value(a @ W.T + b)
+        return a
+
+    def _l2_term(self, l2: float, m: int) -> float:
+        """λ/(2m) Σ_l ‖W^l‖² (biases excluded)."""
+        if l2 == 0:
+            return 0.0
+        total = sum(float(np.einsum("ij,ij->", W, W, dtype=np.float64)) for W in self.weights)
+        return l2 / (2.0 * m) * total
+
+    @staticmethod
+    def _check_l2(l2) -> float:
+        try:
+            l2 = float(l2)
+        except (TypeError, ValueError):
+            raise ValueError(f"l2 must be a non-negative number, got {l2!r}") from None
+        if not np.isfinite(l2) or l2 < 0:
+            raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
+        return l2
+
+    def cost(self, X, Y, l2: float = 0.0) -> float:
+        """C = (1/m) Σ_x C_x + λ/(2m) Σ_l ‖W^l‖², exactly the function ``backward`` differentiates."""
+        l2 = self._check_l2(l2)
+        X, Y = self.check_XY(X, Y)
+        zs, activations = self.feedforward(X)
+        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.activations[-1])
+        return data_cost + self._l2_term(l2, X.shape[0])
+
+    def backward(self, X, Y, l2: float = 0.0) -> Gradients:
+        """Backpropagation for a batch: the forward pass, then equations 1–4 (module docstring).
+
+        X has shape (m, n_0), Y shape (m, n_L) (one-hot rows for classification). Returns a
+        ``Gradients`` with ∂C/∂W^l, ∂C/∂b^l, δ^l per example, and the z^l and a^l of the pass.
+        """
+        l2 = self._check_l2(l2)
+        X, Y = self.check_XY(X, Y)
+        m = X.shape[0]
+        L = self.n_layers
+        zs, activations = self.feedforward(X)
+        g_L = self.activations[-1]
+
+        # (1) the output error δ^L
+        delta = output_delta(self.cost_function, g_L, zs[-1], activations[-1], Y)
+        deltas = [None] * L
+        deltas[L - 1] = delta
+        # (2) δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ g'(z^l), for l = L−1 down to 1
+        for l in range(L - 1, 0, -1):
+            W_next = self.weights[l]  # W^{l+1}
+            grad_a = delta @ W_next  # rows: ((W^{l+1})ᵀ δ^{l+1})ᵀ
+            delta = self.activations[l - 1].backprop(zs[l - 1], activations[l], grad_a)
+            deltas[l - 1] = delta
+        # (3), (4) gradients averaged over the batch, plus (λ/m) W^l
+        grad_W, grad_b = [], []
+        for l in range(1, L + 1):
+            delta, a_prev = deltas[l - 1], activations[l - 1]
+            gW = (delta.T @ a_prev) / m
+            if l2:
+                gW += (l2 / m) * self.weights[l - 1]
+            grad_W.append(gW)
+            grad_b.append(delta.sum(axis=0) / m)
+
+        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, g_L)
+        cost = data_cost + self._l2_term(l2, m)
+        return Gradients(
+            cost=cost,
+            weights=grad_W,
+            biases=grad_b,
+            deltas=deltas,
+            activations=activations,
+            zs=zs,
+            l2=l2,
+        )

@@ -1,0 +1,77 @@
+"""Checks at the public boundaries: clear ValueErrors that say what was wrong and what is expected."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "aligned_empty"]
+
+
+def as_float_array(values, dtype, name: str) -> np.ndarray:
+    """``values`` as an array of ``dtype``, or a ValueError naming ``name``."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric (an array of numbers): {exc}") from None
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError pointing at the first NaN or infinity in ``arr``."""
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = ", ".join(str(int(i)) for i in bad)
+        raise ValueError(
+            f"{name} contains {arr[tuple(bad)]!r} at [{where}]; NaN and infinity are not allowed"
+        )
+
+
+def check_inputs(X, n_features: int, dtype, name: str = "X") -> np.ndarray:
+    """X as a (m, n_features) array of ``dtype`` with m ≥ 1 and only finite values."""
+    X = as_float_array(X, dtype, name)
+    if X.ndim != 2:
+        hint = " (for one example use X.reshape(1, -1))" if X.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, {n_features}), got shape {X.shape}{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (0 rows); expected at least one example")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features per example but the network's input layer "
+            f"has {n_features}; expected shape (n_samples, {n_features})"
+        )
+    check_finite(X, name)
+    return X
+
+
+def check_targets(Y, m: int, n_outputs: int, dtype, name: str = "Y") -> np.ndarray:
+    """Y as a (m, n_outputs) array; a 1-D Y is accepted when there is one output."""
+    Y = as_float_array(Y, dtype, name)
+    if Y.ndim == 1 and n_outputs == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2 or Y.shape[1] != n_outputs:
+        hint = ""
+        if Y.ndim == 1:
+            hint = f"; for class labels use deltaprop.one_hot(labels, {n_outputs})"
+        raise ValueError(
+            f"{name} must have shape (n_samples, {n_outputs}) to match the output layer, "
+            f"got shape {Y.shape}{hint}"
+        )
+    if Y.shape[0] != m:
+        raise ValueError(
+            f"X has {m} examples but {name} has {Y.shape[0]}; they must have the same length"
+        )
+    check_finite(Y, name)
+    return Y
+
+
+def aligned_empty(shape, dtype, alignment: int = 64) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on an ``alignment``-byte boundary.
+
+    NumPy only guarantees 16 bytes; BLAS kernels and in-place updates run faster on 64.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % alignment
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)

@@ -1,0 +1,47 @@
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Deterministic property tests: the same examples on every run, CI included.
+settings.register_profile(
+    "deltaprop",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deltaprop"))
+
+# Output activation + cost pairs that make sense, and the targets each needs.
+PAIRINGS = [
+    ("sigmoid", "quadratic"),
+    ("tanh", "quadratic"),
+    ("relu", "quadratic"),
+    ("leaky_relu", "quadratic"),
+    ("identity", "quadratic"),
+    ("softmax", "quadratic"),
+    ("sigmoid", "binary_cross_entropy"),
+    ("softmax", "cross_entropy"),
+]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+
+def make_targets(rng, output, cost, m, n_out):
+    """Targets in the domain of (output, cost)."""
+    if cost == "cross_entropy" or (output == "softmax"):
+        return np.eye(n_out)[rng.integers(0, n_out, m)]
+    if cost == "binary_cross_entropy":
+        return rng.integers(0, 2, (m, n_out)).astype(float)
+    return rng.normal(size=(m, n_out))
+
+
+def randomise_biases(net, rng, scale=0.5):
+    """Non-zero biases, so no ReLU sits exactly on its kink at z = 0."""
+    net.biases = [rng.normal(scale=scale, size=b.shape) for b in net.biases]
+    return net
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
