@@ -293,7 +293,6 @@ class Network:
             f"dtype={self.dtype.name!r})"
         )
 
-    # ------------------------------------------------------------------ the math
     def check_X(self, X) -> np.ndarray:
         return check_inputs(X, self.sizes[0], self.dtype)
 
@@ -303,6 +302,56 @@ class Network:
         self.cost_function.check_targets(Y)
         return X, Y
 
+    def prepare_inputs(self, X, name: str = "X") -> np.ndarray:
+        """Raw inputs as the network sees them: checked, passed through ``preprocessing`` (the
+        standardisation or scaling saved with the model, if any), in the network's dtype."""
+        if self.preprocessing is None:
+            return np.ascontiguousarray(check_inputs(X, self.sizes[0], self.dtype, name))
+        X = check_inputs(X, self.sizes[0], np.float64, name)
+        return np.ascontiguousarray(self.preprocessing.transform(X), dtype=self.dtype)
+
+    # ------------------------------------------------------------------ training and prediction
+    def fit(self, X, y, **kwargs):
+        """Train by mini-batch gradient descent; see ``deltaprop.training.fit`` for the arguments.
+        X are raw inputs (``preprocessing`` is applied), y class labels or targets."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (m, n_classes) for raw inputs X; needs ``classes_``."""
+        if self.classes_ is None:
+            raise ValueError("predict_proba needs a classifier: this network has no classes_ (fit it on class labels)")
+        a = self._output(self.prepare_inputs(X))
+        if a.shape[1] == 1:
+            return np.hstack([1.0 - a, a])
+        return a
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (m,) for a classifier (argmax of a^L, or a > 0.5 for one output);
+        the output activations (m, n_L) otherwise. X are raw inputs."""
+        a = self._output(self.prepare_inputs(X))
+        if self.classes_ is None:
+            return a
+        index = (a[:, 0] > 0.5).astype(np.int64) if a.shape[1] == 1 else a.argmax(axis=1)
+        return np.asarray(self.classes_)[index]
+
+    def evaluate(self, X, y, l2: float = 0.0) -> dict:
+        """{"cost": C, "accuracy": fraction right or None} on raw inputs X and labels/targets y."""
+        from .training import evaluate, prepare_targets
+
+        X = self.prepare_inputs(X)
+        Y = check_targets(prepare_targets(self, y), X.shape[0], self.sizes[-1], self.dtype, "y")
+        self.cost_function.check_targets(Y)
+        return evaluate(self, X, Y, self._check_l2(l2))
+
+    def _output(self, X):
+        a = X
+        for W, b, g in zip(self.weights, self.biases, self.activations):
+            a = g.value(a @ W.T + b)
+        return a
+
+    # ------------------------------------------------------------------ the math
     def feedforward(self, X):
         """The forward pass that keeps every z^l and a^l: returns (zs, activations).
 
@@ -320,11 +369,7 @@ class Network:
 
     def forward(self, X) -> np.ndarray:
         """The output activations a^L, shape (m, n_L), for inputs X of shape (m, n_0)."""
-        X = self.check_X(X)
-        a = X
-        for W, b, g in zip(self.weights, self.biases, self.activations):
-            a = g.value(a @ W.T + b)
-        return a
+        return self._output(self.check_X(X))
 
     def _l2_term(self, l2: float, m: int) -> float:
         """λ/(2m) Σ_l ‖W^l‖² (biases excluded)."""
@@ -359,6 +404,10 @@ class Network:
         """
         l2 = self._check_l2(l2)
         X, Y = self.check_XY(X, Y)
+        return self._backprop(X, Y, l2)
+
+    def _backprop(self, X, Y, l2: float) -> Gradients:
+        """``backward`` without the input checks (X, Y already arrays of the network's dtype)."""
         m = X.shape[0]
         L = self.n_layers
         zs, activations = self.feedforward(X)

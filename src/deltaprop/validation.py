@@ -21,7 +21,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = ", ".join(str(int(i)) for i in bad)
         raise ValueError(
-            f"{name} contains {arr[tuple(bad)]!r} at [{where}]; NaN and infinity are not allowed"
+            f"{name} contains {arr[tuple(bad)]} at [{where}]; NaN and infinity are not allowed"
         )
 
 

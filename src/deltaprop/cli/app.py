@@ -1,0 +1,51 @@
+"""The ``deltaprop`` command: one Typer app; each subcommand lives in its own module.
+
+User mistakes (bad arguments, missing or malformed files, bad data) end with a one-line
+``error: ...`` on stderr and exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+app = typer.Typer(
+    name="deltaprop",
+    help="Train feed-forward networks by backpropagation, and see the math behind every gradient.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+#: Exit code for user mistakes.
+USAGE_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the CLI prints its message on one line."""
+
+
+def fail(message: str) -> None:
+    """Stop the command with a one-line error."""
+    raise UserError(message)
+
+
+def main(argv=None) -> None:
+    """Entry point of the console script."""
+    from . import commands  # noqa: F401  (registers the subcommands)
+
+    try:
+        code = app(args=argv, prog_name="deltaprop", standalone_mode=False)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (UserError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,177 @@
+"""Optimizers: the only place where parameters change.
+
+Each optimizer updates a list of parameter arrays in place from their gradients ∂C/∂θ:
+
+* ``SGD``       θ ← θ − α ∂C/∂θ                               (the seeds' gradient descent)
+* ``Momentum``  v ← μ v − α ∂C/∂θ;  θ ← θ + v                   (classical momentum)
+* ``Adam``      m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
+                θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)   (Kingma & Ba 2015)
+
+The parameter list is [W^1, b^1, W^2, b^2, ...]; state arrays follow the same order, so
+``state_dict()`` / ``load_state_dict()`` round-trip through a checkpoint file exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "get_optimizer"]
+
+
+def _check_positive(name: str, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def _check_fraction(name: str, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}") from None
+    if not (0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+class Optimizer:
+    """Base class: ``step(params, grads)`` changes ``params`` in place."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = _check_positive("learning_rate", learning_rate)
+        self.t = 0  # steps taken
+
+    def step(self, params, grads) -> None:
+        self.t += 1
+        self._update(params, grads)
+
+    def _update(self, params, grads) -> None:
+        raise NotImplementedError
+
+    def hyperparameters(self) -> dict:
+        return {"learning_rate": self.learning_rate}
+
+    def state_dict(self) -> dict:
+        """Arrays of the optimizer's state (for checkpoints), keyed by name."""
+        return {"t": np.array(self.t, dtype=np.int64)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.t = int(state["t"]) if "t" in state else 0
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """θ ← θ − α ∂C/∂θ."""
+
+    name = "sgd"
+
+    def _update(self, params, grads):
+        for theta, grad in zip(params, grads):
+            theta -= self.learning_rate * grad
+
+
+class _Stateful(Optimizer):
+    """An optimizer that keeps one or more arrays per parameter, created on the first step."""
+
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate):
+        super().__init__(learning_rate)
+        self.state = {slot: None for slot in self.slots}
+
+    def _ensure_state(self, params):
+        for slot in self.slots:
+            if self.state[slot] is None:
+                self.state[slot] = [np.zeros_like(p) for p in params]
+
+    def state_dict(self):
+        out = super().state_dict()
+        for slot in self.slots:
+            for i, arr in enumerate(self.state[slot] or []):
+                out[f"{slot}{i}"] = arr
+        return out
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        for slot in self.slots:
+            keys = sorted((k for k in state if k.startswith(slot) and k[len(slot):].isdigit()),
+                          key=lambda k: int(k[len(slot):]))
+            self.state[slot] = [np.array(state[k], copy=True) for k in keys] or None
+
+
+class Momentum(_Stateful):
+    """v ← μ v − α ∂C/∂θ;  θ ← θ + v  (μ = ``momentum``)."""
+
+    name = "momentum"
+    slots = ("velocity",)
+
+    def __init__(self, learning_rate, momentum: float = 0.9):
+        super().__init__(learning_rate)
+        self.momentum = _check_fraction("momentum", momentum)
+
+    def hyperparameters(self):
+        return {"learning_rate": self.learning_rate, "momentum": self.momentum}
+
+    def _update(self, params, grads):
+        self._ensure_state(params)
+        for theta, grad, v in zip(params, grads, self.state["velocity"]):
+            v *= self.momentum
+            v -= self.learning_rate * grad
+            theta += v
+
+
+class Adam(_Stateful):
+    """Adam with bias correction (module docstring); defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8."""
+
+    name = "adam"
+    slots = ("m", "v")
+
+    def __init__(self, learning_rate, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+        super().__init__(learning_rate)
+        self.beta1 = _check_fraction("beta1", beta1)
+        self.beta2 = _check_fraction("beta2", beta2)
+        self.epsilon = _check_positive("epsilon", epsilon)
+
+    def hyperparameters(self):
+        return {
+            "learning_rate": self.learning_rate,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+        }
+
+    def _update(self, params, grads):
+        self._ensure_state(params)
+        b1, b2, t = self.beta1, self.beta2, self.t
+        step = self.learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
+        eps_hat = self.epsilon * np.sqrt(1 - b2**t)
+        for theta, g, m, v in zip(params, grads, self.state["m"], self.state["v"]):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            # θ − α m̂/(√v̂ + ε) rewritten with the corrections folded into step and ε̂
+            theta -= step * m / (np.sqrt(v) + eps_hat)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def get_optimizer(spec, learning_rate: float | None = None, **kwargs) -> Optimizer:
+    """An Optimizer from a name ("sgd", "momentum", "adam") or an instance."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if not isinstance(spec, str) or spec.lower() not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {spec!r}; expected one of: sgd, momentum, adam")
+    if learning_rate is None:
+        learning_rate = 0.001 if spec.lower() == "adam" else 0.1
+    return OPTIMIZERS[spec.lower()](learning_rate, **kwargs)

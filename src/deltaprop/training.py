@@ -1,0 +1,461 @@
+"""The training loop: shuffled mini-batches, gradient steps, history, callbacks.
+
+One epoch of mini-batch gradient descent, as in the seeds:
+
+    shuffle the m training examples (a permutation drawn from the run's Generator)
+    for each mini-batch (X_b, Y_b) of ``batch_size`` rows:
+        backpropagation gives ∂C/∂W^l and ∂C/∂b^l averaged over the batch (+ (λ/m_b) W^l)
+        the optimizer updates the parameters (SGD: W ← W − α ∂C/∂W)
+
+The reported training cost of an epoch is the mean of its mini-batch costs. After each epoch
+the validation cost and accuracy are measured, callbacks run (progress display, checkpoints),
+early stopping may end the run, and a NaN or infinite cost stops it with ``TrainingDiverged``
+(the network keeps the weights of the last good epoch).
+
+Resuming from a checkpoint restores the weights, the optimizer's state, the Generator's state
+and the history, so an interrupted-then-resumed run ends with exactly the weights of an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .optimizers import get_optimizer
+from .targets import one_hot
+from .validation import as_float_array, check_finite
+
+__all__ = [
+    "fit",
+    "History",
+    "Callback",
+    "Checkpointer",
+    "TrainingDiverged",
+    "prepare_targets",
+    "accuracy",
+    "evaluate",
+]
+
+
+class TrainingDiverged(ValueError):
+    """The cost became NaN or infinite; ``history`` holds the epochs before it."""
+
+    def __init__(self, message, history=None):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """Per-epoch records (dicts with ``epoch``, ``cost``, ``val_cost``, ``val_accuracy``,
+    ``accuracy``, ``time``) and why training stopped."""
+
+    records: list = field(default_factory=list)
+    stop_reason: str = "completed"  # completed | early_stopping | interrupted | diverged
+    best_epoch: int | None = None
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return [r.get(key) for r in self.records]
+        return self.records[key]
+
+    def __len__(self):
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+
+class Callback:
+    """Hooks called by ``fit``. ``on_epoch_end`` may return True to stop training."""
+
+    def on_train_begin(self, trainer):
+        pass
+
+    def on_batch_end(self, trainer, batch: int, n_batches: int, cost: float):
+        pass
+
+    def on_epoch_end(self, trainer, record: dict):
+        return False
+
+    def on_train_end(self, trainer):
+        pass
+
+
+# ---------------------------------------------------------------------------- targets
+def _is_classifier_target(net, y: np.ndarray) -> bool:
+    if net.classes_ is not None:
+        return True
+    if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
+        return True
+    if net.sizes[-1] > 1:
+        return True
+    return net.cost_function.name == "binary_cross_entropy"
+
+
+def prepare_targets(net, y, fit_classes: bool = False):
+    """Targets Y of shape (m, n_L) from class labels or target arrays.
+
+    * y of shape (m, n_L): used as given (regression, multi-label, or your own one-hot rows).
+    * y of shape (m,): class labels when the network is a classifier (its ``classes_`` are
+      set, or it has several outputs, or labels are not numbers, or the cost is binary
+      cross-entropy); they become one-hot rows (one sigmoid output: y ∈ {0, 1}). With one
+      output and a quadratic cost, numbers are regression targets.
+    With ``fit_classes`` the network's ``classes_`` are set from y when not yet known.
+    """
+    y = np.asarray(y)
+    n_out = net.sizes[-1]
+    if y.ndim == 2:
+        return as_float_array(y, net.dtype, "y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be class labels of shape (m,) or targets (m, {n_out}), got {y.shape}")
+    if not _is_classifier_target(net, y):
+        return as_float_array(y, net.dtype, "y").reshape(-1, 1)
+    classes = net.classes_
+    if classes is None:
+        classes = np.unique(y)
+        expected = 2 if n_out == 1 else n_out
+        if len(classes) > expected:
+            raise ValueError(
+                f"y has {len(classes)} classes but the output layer has {n_out} neuron(s); "
+                f"expected at most {expected} classes"
+            )
+        if fit_classes:
+            net.classes_ = classes
+    index = np.searchsorted(classes, y)
+    index = np.clip(index, 0, len(classes) - 1)
+    unknown = classes[index] != y
+    if unknown.any():
+        raise ValueError(
+            f"y contains label {y[unknown][0]!r} which is not one of the network's classes "
+            f"{list(classes)}"
+        )
+    if n_out == 1:
+        return index.astype(net.dtype).reshape(-1, 1)
+    return one_hot(index, n_out, dtype=net.dtype)
+
+
+def count_correct(net, A: np.ndarray, Y: np.ndarray) -> int:
+    """How many rows of outputs A have the target's class (argmax, or a > 0.5 for one output);
+    0 for networks that are not classifiers."""
+    if net.classes_ is None:
+        return 0
+    if A.shape[1] == 1:
+        return int(np.count_nonzero((A[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
+    return int(np.count_nonzero(A.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def accuracy(net, A: np.ndarray, Y: np.ndarray):
+    """Fraction of examples classified right; None for networks that are not classifiers."""
+    if net.classes_ is None:
+        return None
+    return count_correct(net, A, Y) / A.shape[0]
+
+
+def evaluate(net, X, Y, l2: float = 0.0) -> dict:
+    """Cost and accuracy of prepared inputs X (m, n_0) and targets Y (m, n_L)."""
+    zs, activations = net.feedforward(X)
+    cost = net.cost_function.value(zs[-1], activations[-1], Y, net.activations[-1])
+    cost += net._l2_term(l2, X.shape[0])
+    return {"cost": float(cost), "accuracy": accuracy(net, activations[-1], Y)}
+
+
+# ---------------------------------------------------------------------------- checkpoints
+class Checkpointer(Callback):
+    """Writes a checkpoint every ``every`` epochs (and on Ctrl-C, of the last whole epoch).
+
+    The file holds the weights, the optimizer's state, the Generator's state, the epoch and the
+    history; ``fit(..., resume=path)`` continues from it. Writes are atomic.
+    """
+
+    def __init__(self, path, every: int = 1, extra_meta: dict | None = None):
+        if int(every) < 1:
+            raise ValueError(f"checkpoint every must be a positive number of epochs, got {every!r}")
+        self.path = path
+        self.every = int(every)
+        self.extra_meta = extra_meta or {}
+        self.last_written_epoch = None
+
+    def on_epoch_end(self, trainer, record):
+        if trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs:
+            self.write(trainer)
+        return False
+
+    def write(self, trainer, snapshot=None):
+        from .modelfile import save_checkpoint
+
+        snap = snapshot or trainer.snapshot()
+        if snap["epoch"] == self.last_written_epoch:
+            return
+        net = trainer.net
+        saved = [np.array(W, copy=True) for W in net.weights], [np.array(b, copy=True) for b in net.biases]
+        net.weights, net.biases = snap["weights"], snap["biases"]
+        try:
+            meta = {
+                "epoch": snap["epoch"],
+                "rng_state": snap["rng_state"],
+                "history": snap["history"],
+                "settings": trainer.settings,
+                **self.extra_meta,
+            }
+            save_checkpoint(self.path, net, snap["optimizer"], meta)
+        finally:
+            net.weights, net.biases = saved
+        self.last_written_epoch = snap["epoch"]
+
+
+# ---------------------------------------------------------------------------- the loop
+class Trainer:
+    """State of one ``fit`` run, what callbacks see: ``net``, ``optimizer``, ``epoch`` (epochs
+    completed), ``epochs``, ``history``, ``rng``, ``settings``."""
+
+    def __init__(self, net, optimizer, epochs, batch_size, l2, rng, settings):
+        self.net = net
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.l2 = l2
+        self.rng = rng
+        self.settings = settings
+        self.epoch = 0
+        self.history = History()
+
+    def snapshot(self) -> dict:
+        """A copy of everything a checkpoint needs, taken at the end of an epoch."""
+        return {
+            "epoch": self.epoch,
+            "weights": [np.array(W, copy=True) for W in self.net.weights],
+            "biases": [np.array(b, copy=True) for b in self.net.biases],
+            "optimizer": {k: np.array(v, copy=True) for k, v in self.optimizer.state_dict().items()},
+            "rng_state": self.rng.bit_generator.state,
+            "history": [dict(r) for r in self.history.records],
+        }
+
+    def restore(self, snap: dict) -> None:
+        self.net.weights, self.net.biases = snap["weights"], snap["biases"]
+        self.optimizer.load_state_dict(snap["optimizer"])
+        self.rng.bit_generator.state = snap["rng_state"]
+        self.epoch = snap["epoch"]
+        self.history.records = [dict(r) for r in snap["history"]]
+
+    def train_step(self, X_batch, Y_batch):
+        """One gradient step on a batch (backpropagation, then the optimizer).
+
+        Returns the batch's cost and how many of its examples the network classified right
+        before the step (0 for regression)."""
+        grads = self.net._backprop(X_batch, Y_batch, self.l2)
+        params = [p for pair in zip(self.net.weights, self.net.biases) for p in pair]
+        grad_list = [g for pair in zip(grads.weights, grads.biases) for g in pair]
+        self.optimizer.step(params, grad_list)
+        return grads.cost, count_correct(self.net, grads.activations[-1], Y_batch)
+
+
+def _split_validation(net, X, Y, fraction, seed):
+    from sklearn.model_selection import train_test_split
+
+    fraction = float(fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
+    stratify = None
+    if net.classes_ is not None:
+        labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+        counts = np.bincount(labels.astype(np.int64))
+        if counts[counts > 0].min() >= 2:
+            stratify = labels
+    X_train, X_val, Y_train, Y_val = train_test_split(
+        X, Y, test_size=fraction, random_state=seed, stratify=stratify
+    )
+    return X_train, Y_train, X_val, Y_val
+
+
+def _check_int(name, value, minimum=1):
+    try:
+        ivalue = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}") from None
+    if ivalue != value or ivalue < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return ivalue
+
+
+def fit(
+    net,
+    X,
+    y,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float | None = None,
+    optimizer="sgd",
+    l2: float = 0.0,
+    validation=None,
+    shuffle: bool = True,
+    seed=None,
+    callbacks=(),
+    early_stopping: bool = False,
+    patience: int = 5,
+    restore_best: bool = True,
+    checkpoint=None,
+    checkpoint_every: int = 1,
+    resume=None,
+    **optimizer_options,
+) -> History:
+    """Train ``net`` by mini-batch gradient descent; see the module docstring.
+
+    X (m, n_0) are raw inputs (``net.preprocessing`` is applied if set); y are class labels
+    (m,) or targets (m, n_L). ``validation`` is ``(X_val, y_val)`` or a fraction of X held out
+    (stratified). ``optimizer`` is "sgd", "momentum" or "adam" (extra keyword arguments such as
+    ``momentum=0.9`` or ``beta1`` go to it). ``early_stopping`` stops after ``patience`` epochs
+    without a lower validation cost and, with ``restore_best``, restores the best weights.
+    ``checkpoint`` is a path written every ``checkpoint_every`` epochs; ``resume`` a checkpoint
+    path to continue from. Returns the History (also stored as ``net.history``).
+    """
+    epochs = _check_int("epochs", epochs)
+    batch_size = _check_int("batch_size", batch_size)
+    patience = _check_int("patience", patience)
+    l2 = net._check_l2(l2)
+    opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
+
+    X = net.prepare_inputs(X, "X")
+    Y = prepare_targets(net, y, fit_classes=True)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
+    check_finite(Y, "y")
+    net.cost_function.check_targets(Y)
+    if Y.shape[1] != net.sizes[-1]:
+        raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+
+    seed_int = seed if isinstance(seed, (int, np.integer)) else None
+    X_val = Y_val = None
+    if isinstance(validation, (float, int)) and not isinstance(validation, bool):
+        X, Y, X_val, Y_val = _split_validation(net, X, Y, validation, seed_int)
+    elif validation is not None:
+        try:
+            Xv, yv = validation
+        except (TypeError, ValueError):
+            raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+        X_val = net.prepare_inputs(Xv, "validation X")
+        Y_val = prepare_targets(net, yv)
+        if Y_val.shape[0] != X_val.shape[0]:
+            raise ValueError("validation X and y have different lengths")
+        net.cost_function.check_targets(Y_val)
+    if early_stopping and X_val is None:
+        raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
+
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": opt.name,
+        **opt.hyperparameters(),
+        "l2": l2,
+        "shuffle": bool(shuffle),
+        "seed": seed_int,
+    }
+    trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)
+    callbacks = list(callbacks)
+    checkpointer = None
+    if checkpoint is not None:
+        checkpointer = Checkpointer(checkpoint, every=checkpoint_every)
+        callbacks.append(checkpointer)
+    if resume is not None:
+        _resume(trainer, resume)
+
+    m = X.shape[0]
+    n_batches = -(-m // batch_size)
+    best_cost, best_snapshot, since_best = np.inf, None, 0
+    last_good = trainer.snapshot()
+    for cb in callbacks:
+        cb.on_train_begin(trainer)
+    try:
+        while trainer.epoch < epochs:
+            start = time.perf_counter()
+            order = rng.permutation(m) if shuffle else np.arange(m)
+            total, correct = 0.0, 0
+            for b in range(n_batches):
+                idx = order[b * batch_size : (b + 1) * batch_size]
+                cost, n_correct = trainer.train_step(X[idx], Y[idx])
+                if not np.isfinite(cost):
+                    trainer.restore(last_good)
+                    trainer.history.stop_reason = "diverged"
+                    net.history = list(trainer.history.records)
+                    raise TrainingDiverged(
+                        f"the cost became {cost} in epoch {trainer.epoch + 1}, batch {b + 1}: training "
+                        f"diverged; try a smaller learning rate (now {opt.learning_rate:g}, e.g. "
+                        f"{opt.learning_rate / 10:g}). The weights of epoch {trainer.epoch} were kept.",
+                        trainer.history,
+                    )
+                total += cost * len(idx)
+                correct += n_correct
+                for cb in callbacks:
+                    cb.on_batch_end(trainer, b, n_batches, cost)
+            trainer.epoch += 1
+            record = {"epoch": trainer.epoch, "cost": total / m}
+            if net.classes_ is not None:
+                record["accuracy"] = correct / m
+            if X_val is not None:
+                val = evaluate(net, X_val, Y_val, l2)
+                record["val_cost"] = val["cost"]
+                record["val_accuracy"] = val["accuracy"]
+            record["time"] = time.perf_counter() - start
+            record = {k: v for k, v in record.items() if v is not None}
+            trainer.history.records.append(record)
+            last_good = trainer.snapshot()
+
+            stop = False
+            if X_val is not None:
+                if record["val_cost"] < best_cost:
+                    best_cost, since_best = record["val_cost"], 0
+                    trainer.history.best_epoch = trainer.epoch
+                    best_snapshot = last_good if restore_best else None
+                else:
+                    since_best += 1
+                    if early_stopping and since_best >= patience:
+                        stop = True
+                        trainer.history.stop_reason = "early_stopping"
+            for cb in callbacks:
+                stop = bool(cb.on_epoch_end(trainer, record)) or stop
+            if stop:
+                break
+    except KeyboardInterrupt:
+        trainer.history.stop_reason = "interrupted"
+        trainer.restore(last_good)
+        if checkpointer is not None:
+            checkpointer.write(trainer, last_good)
+    if early_stopping and best_snapshot is not None and trainer.history.best_epoch != trainer.epoch:
+        net.weights, net.biases = best_snapshot["weights"], best_snapshot["biases"]
+    net.history = list(trainer.history.records)
+    for cb in callbacks:
+        cb.on_train_end(trainer)
+    return trainer.history
+
+
+def _resume(trainer, resume):
+    from .modelfile import load_checkpoint
+
+    ckpt = load_checkpoint(resume) if not hasattr(resume, "meta") else resume
+    net = trainer.net
+    if list(ckpt.net.sizes) != list(net.sizes) or ckpt.net.config()["activations"] != net.config()["activations"]:
+        raise ValueError(
+            f"checkpoint {resume} is for a network {ckpt.net.sizes} "
+            f"({', '.join(g.name for g in ckpt.net.activations)}), not this one {net.sizes}"
+        )
+    saved_opt = ckpt.meta.get("settings", {}).get("optimizer")
+    if saved_opt is not None and saved_opt != trainer.optimizer.name:
+        raise ValueError(
+            f"checkpoint {resume} was trained with optimizer {saved_opt!r}, not {trainer.optimizer.name!r}"
+        )
+    trainer.restore(
+        {
+            "epoch": int(ckpt.meta["epoch"]),
+            "weights": list(ckpt.net.weights),
+            "biases": list(ckpt.net.biases),
+            "optimizer": ckpt.optimizer_state,
+            "rng_state": ckpt.meta["rng_state"],
+            "history": ckpt.meta.get("history", []),
+        }
+    )
+    if ckpt.net.classes_ is not None:
+        net.classes_ = ckpt.net.classes_
