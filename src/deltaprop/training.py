@@ -125,8 +125,10 @@ def prepare_targets(net, y, fit_classes: bool = False):
             )
         if fit_classes:
             net.classes_ = classes
-    index = np.searchsorted(classes, y)
-    index = np.clip(index, 0, len(classes) - 1)
+    classes = np.asarray(classes)
+    sorter = np.argsort(classes, kind="stable")
+    pos = np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)
+    index = sorter[pos]
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
@@ -165,22 +167,23 @@ def evaluate(net, X, Y, l2: float = 0.0) -> dict:
 
 # ---------------------------------------------------------------------------- checkpoints
 class Checkpointer(Callback):
-    """Writes a checkpoint every ``every`` epochs (and on Ctrl-C, of the last whole epoch).
+    """Writes a checkpoint every ``every`` epochs and at the end (``every=None``: only on Ctrl-C),
+    and on Ctrl-C one of the last whole epoch.
 
     The file holds the weights, the optimizer's state, the Generator's state, the epoch and the
     history; ``fit(..., resume=path)`` continues from it. Writes are atomic.
     """
 
-    def __init__(self, path, every: int = 1, extra_meta: dict | None = None):
-        if int(every) < 1:
+    def __init__(self, path, every: int | None = 1, extra_meta: dict | None = None):
+        if every is not None and int(every) < 1:
             raise ValueError(f"checkpoint every must be a positive number of epochs, got {every!r}")
         self.path = path
-        self.every = int(every)
+        self.every = None if every is None else int(every)
         self.extra_meta = extra_meta or {}
         self.last_written_epoch = None
 
     def on_epoch_end(self, trainer, record):
-        if trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs:
+        if self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs):
             self.write(trainer)
         return False
 
@@ -241,16 +244,45 @@ class Trainer:
         self.epoch = snap["epoch"]
         self.history.records = [dict(r) for r in snap["history"]]
 
-    def train_step(self, X_batch, Y_batch):
-        """One gradient step on a batch (backpropagation, then the optimizer).
 
-        Returns the batch's cost and how many of its examples the network classified right
-        before the step (0 for regression)."""
-        grads = self.net._backprop(X_batch, Y_batch, self.l2)
+
+class ReferenceStep:
+    """One gradient step on the batch ``X[idx], Y[idx]``: ``Network.backward``'s equations, then
+    the optimizer. The readable definition that the fast path (``fastpath``) is tested against.
+
+    Calling it returns the batch's cost and how many of its examples the network classified
+    right before the step (0 for regression)."""
+
+    def __init__(self, net, optimizer, l2, X, Y, batch_size):
+        self.net, self.optimizer, self.l2 = net, optimizer, l2
+        self.X, self.Y = X, Y
+
+    def __call__(self, idx):
+        X_batch, Y_batch = self.X[idx], self.Y[idx]
+        # λ belongs to the whole training set's cost J = (1/n) Σ C_x + λ/(2n) Σ‖W‖², so a batch
+        # of m_b examples gets the penalty gradient (λ/n) W: backprop's λ' with λ'/m_b = λ/n.
+        l2_batch = self.l2 * len(X_batch) / len(self.X)
+        grads = self.net._backprop(X_batch, Y_batch, l2_batch)
         params = [p for pair in zip(self.net.weights, self.net.biases) for p in pair]
         grad_list = [g for pair in zip(grads.weights, grads.biases) for g in pair]
         self.optimizer.step(params, grad_list)
         return grads.cost, count_correct(self.net, grads.activations[-1], Y_batch)
+
+
+def make_step(engine, net, optimizer, l2, X, Y, batch_size):
+    """The train-step callable for ``engine``: "reference" (``ReferenceStep``), "fast"
+    (``fastpath.FastStep``) or "auto" (fast when available)."""
+    if engine not in ("auto", "fast", "reference"):
+        raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
+    if engine != "reference":
+        try:
+            from .fastpath import FastStep
+        except ImportError:
+            if engine == "fast":
+                raise
+        else:
+            return FastStep(net, optimizer, l2, X, Y, batch_size)
+    return ReferenceStep(net, optimizer, l2, X, Y, batch_size)
 
 
 def _split_validation(net, X, Y, fraction, seed):
@@ -298,11 +330,18 @@ def fit(
     patience: int = 5,
     restore_best: bool = True,
     checkpoint=None,
-    checkpoint_every: int = 1,
+    checkpoint_every: int | None = 1,
+    checkpoint_meta: dict | None = None,
     resume=None,
+    engine: str = "auto",
     **optimizer_options,
 ) -> History:
     """Train ``net`` by mini-batch gradient descent; see the module docstring.
+
+    ``l2`` is the λ of the whole training set's cost, J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖²
+    (Ng's J(Θ), Nielsen's regularised cost), so every mini-batch step adds (λ/n) W^l to the
+    batch's gradient, as in Nielsen's update W ← (1 − αλ/n) W − (α/m_b) Σ_x ∂C_x/∂W.
+    Epoch records hold the mean batch cost (with the penalty) and the validation data cost.
 
     X (m, n_0) are raw inputs (``net.preprocessing`` is applied if set); y are class labels
     (m,) or targets (m, n_L). ``validation`` is ``(X_val, y_val)`` or a fraction of X held out
@@ -310,7 +349,9 @@ def fit(
     ``momentum=0.9`` or ``beta1`` go to it). ``early_stopping`` stops after ``patience`` epochs
     without a lower validation cost and, with ``restore_best``, restores the best weights.
     ``checkpoint`` is a path written every ``checkpoint_every`` epochs; ``resume`` a checkpoint
-    path to continue from. Returns the History (also stored as ``net.history``).
+    path to continue from (``checkpoint_every=None``: write it only on Ctrl-C). ``engine`` picks the train step: "reference" (``Network.backward``
+    plus the optimizer), "fast" (``fastpath``, same updates to rounding) or "auto".
+    Returns the History (also stored as ``net.history``).
     """
     epochs = _check_int("epochs", epochs)
     batch_size = _check_int("batch_size", batch_size)
@@ -358,13 +399,14 @@ def fit(
     callbacks = list(callbacks)
     checkpointer = None
     if checkpoint is not None:
-        checkpointer = Checkpointer(checkpoint, every=checkpoint_every)
+        checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta)
         callbacks.append(checkpointer)
     if resume is not None:
         _resume(trainer, resume)
 
     m = X.shape[0]
     n_batches = -(-m // batch_size)
+    step = make_step(engine, net, opt, l2, X, Y, batch_size)
     best_cost, best_snapshot, since_best = np.inf, None, 0
     last_good = trainer.snapshot()
     for cb in callbacks:
@@ -376,7 +418,7 @@ def fit(
             total, correct = 0.0, 0
             for b in range(n_batches):
                 idx = order[b * batch_size : (b + 1) * batch_size]
-                cost, n_correct = trainer.train_step(X[idx], Y[idx])
+                cost, n_correct = step(idx)
                 if not np.isfinite(cost):
                     trainer.restore(last_good)
                     trainer.history.stop_reason = "diverged"
@@ -396,7 +438,7 @@ def fit(
             if net.classes_ is not None:
                 record["accuracy"] = correct / m
             if X_val is not None:
-                val = evaluate(net, X_val, Y_val, l2)
+                val = evaluate(net, X_val, Y_val)  # the data cost, without the L2 penalty
                 record["val_cost"] = val["cost"]
                 record["val_accuracy"] = val["accuracy"]
             record["time"] = time.perf_counter() - start

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 app = typer.Typer(
@@ -19,6 +18,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+
+
+
+@app.callback()
+def _root():
+    """Train feed-forward networks by backpropagation, and see the math behind every gradient."""
+
 
 #: Exit code for user mistakes.
 USAGE_ERROR = 2
@@ -38,14 +44,7 @@ def main(argv=None) -> None:
     from . import commands  # noqa: F401  (registers the subcommands)
 
     try:
-        code = app(args=argv, prog_name="deltaprop", standalone_mode=False)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app(args=argv, prog_name="deltaprop")  # Typer handles --help and usage errors (exit 2)
     except (UserError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,72 @@
+"""``deltaprop evaluate``: accuracy, cost and confusion matrix of a saved model on a data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from .app import app, fail
+from .common import console, labels_of, load_data, load_model, model_header, split_arrays, to_json
+
+
+def evaluation(net, ds, split: str) -> dict:
+    """Cost, accuracy and (for classifiers) the confusion matrix of ``net`` on one split."""
+    from sklearn.metrics import confusion_matrix
+
+    X, y = split_arrays(ds, split)
+    if len(X) == 0:
+        fail(f"the {split} split of {ds.name} is empty")
+    if X.shape[1] != net.sizes[0]:
+        fail(f"{ds.name} has {X.shape[1]} features but the model's input layer has {net.sizes[0]}")
+    truth = labels_of(ds, y)
+    result = {"dataset": ds.name, "split": split, "n": int(len(X)), **net.evaluate(X, truth)}
+    if net.classes_ is not None:
+        predicted = net.predict(X)
+        labels = np.asarray(net.classes_)
+        result["classes"] = labels.tolist()
+        result["confusion_matrix"] = confusion_matrix(truth, predicted, labels=labels).tolist()
+    return result
+
+
+@app.command("evaluate")
+def evaluate(
+    model: Path = typer.Argument(..., help="A model file written by deltaprop train (model.npz)."),
+    dataset: Optional[str] = typer.Option(None, help="Data set to evaluate on [default: the one the model was trained on]."),
+    split: str = typer.Option("test", help="train, validation or test."),
+    seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's]."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+):
+    """Accuracy, cost and confusion matrix of a trained model."""
+    net = load_model(model)
+    training = model_header(model).get("training", {})
+    options = training.get("options", {})
+    dataset = dataset or options.get("dataset")
+    if dataset is None:
+        fail(f"{model} does not record its data set; pass --dataset")
+    ds = load_data(
+        dataset, data_dir=data_dir or options.get("data_dir"), label=label or options.get("label"),
+        test_fraction=options.get("test_fraction", 0.2),
+        seed=seed if seed is not None else options.get("seed", 0),
+    )
+    result = evaluation(net, ds, split)
+    if as_json:
+        typer.echo(to_json(result), nl=False)
+        return
+    line = f"{ds.name} {split} ({result['n']} examples): cost {result['cost']:.4f}"
+    if result.get("accuracy") is not None:
+        line += f", accuracy {result['accuracy']:.2%}"
+    console.print(line)
+    if "confusion_matrix" in result:
+        table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        table.add_column("")
+        for c in result["classes"]:
+            table.add_column(str(c), justify="right")
+        for c, row in zip(result["classes"], result["confusion_matrix"]):
+            table.add_row(str(c), *(str(v) for v in row))
+        console.print(table)

@@ -1,0 +1,59 @@
+"""``deltaprop info``: architecture, parameter count and training summary of a model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .common import console, load_model, model_header, to_json
+
+
+@app.command("info")
+def info(
+    model: Path = typer.Argument(..., help="A model or checkpoint file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Architecture, parameter count and training summary of a model."""
+    net = load_model(model)
+    header = model_header(model)
+    training = header.get("training", {})
+    metrics = header.get("metrics", {})
+    history = net.history
+    summary = {
+        "file": str(model),
+        "kind": header.get("kind", "model"),
+        "sizes": net.sizes,
+        "activations": [g.name for g in net.activations],
+        "cost": net.cost_name,
+        "dtype": net.dtype.name,
+        "parameters": net.n_params,
+        "classes": None if net.classes_ is None else list(net.classes_),
+        "preprocessing": None if net.preprocessing is None else net.preprocessing.kind,
+        "epochs_trained": len(history),
+        "command": training.get("command"),
+        "metrics": metrics,
+    }
+    if as_json:
+        typer.echo(to_json(summary), nl=False)
+        return
+    console.print(f"[bold]{model}[/bold] ({summary['kind']})")
+    console.print(f"  network     {'-'.join(map(str, net.sizes))}  ({', '.join(summary['activations'])})")
+    console.print(f"  cost        {net.cost_name}   dtype {net.dtype.name}   {net.n_params} parameters")
+    for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
+        console.print(f"  layer {l}     W^{l} {W.shape}  b^{l} {b.shape}  {net.activations[l - 1].name}")
+    if summary["classes"] is not None:
+        console.print(f"  classes     {summary['classes']}", markup=False)
+    console.print(f"  inputs      preprocessing: {summary['preprocessing'] or 'none'}")
+    if history:
+        last = history[-1]
+        line = f"  trained     {len(history)} epochs; last cost {last['cost']:.4f}"
+        if "val_accuracy" in last:
+            line += f", validation accuracy {last['val_accuracy']:.2%}"
+        console.print(line)
+    for split, m in metrics.items():
+        acc = f", accuracy {m['accuracy']:.2%}" if m.get("accuracy") is not None else ""
+        console.print(f"  {split:<11} cost {m['cost']:.4f}{acc}")
+    if summary["command"]:
+        console.print(f"  command     {summary['command']}")

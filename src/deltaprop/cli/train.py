@@ -1,0 +1,274 @@
+"""``deltaprop train``: load a data set, train a network, write model, metrics and curves."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..training import Callback
+from .app import app, fail
+from .common import command_line, console, labels_of, load_data, parse_layers, to_json, versions
+
+#: Defaults of every training option (used when neither the command line nor a resumed
+#: checkpoint gives a value).
+DEFAULTS = {
+    "dataset": "digits",
+    "layers": "128",
+    "activation": "relu",
+    "output": None,
+    "cost": None,
+    "init": None,
+    "epochs": 40,
+    "batch_size": 16,
+    "learning_rate": None,
+    "optimizer": "adam",
+    "l2": 1.0,
+    "seed": 0,
+    "dtype": "float64",
+    "data_dir": None,
+    "label": None,
+    "test_fraction": 0.2,
+    "limit": None,
+    "early_stopping": False,
+    "patience": 5,
+}
+DEFAULT_LEARNING_RATE = {"sgd": 0.5, "momentum": 0.05, "adam": 0.001}
+
+
+class ProgressDisplay(Callback):
+    """A progress bar per epoch with live cost and accuracy (a plain line per epoch when stdout
+    is not a terminal)."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.task = None
+        self.running = 0.0
+
+    def _start(self, trainer):
+        if self.progress is not None:
+            self.task = self.progress.add_task(
+                f"epoch {trainer.epoch + 1}/{trainer.epochs}", total=None, stats=""
+            )
+        self.running = 0.0
+
+    def on_train_begin(self, trainer):
+        self._start(trainer)
+
+    def on_batch_end(self, trainer, batch, n_batches, cost):
+        if self.progress is None:
+            return
+        self.running += cost
+        if batch % 8 == 0 or batch == n_batches - 1:
+            self.progress.update(
+                self.task, total=n_batches, completed=batch + 1,
+                stats=f"cost {self.running / (batch + 1):.4f}",
+            )
+
+    def on_epoch_end(self, trainer, record):
+        stats = describe(record)
+        if self.progress is not None:
+            self.progress.update(self.task, stats=stats)
+        else:
+            console.print(f"epoch {record['epoch']:>3}/{trainer.epochs}  {stats}")
+        if trainer.epoch < trainer.epochs:
+            self._start(trainer)
+        return False
+
+
+def describe(record: dict) -> str:
+    parts = [f"cost {record['cost']:.4f}"]
+    if "accuracy" in record:
+        parts.append(f"acc {record['accuracy']:.2%}")
+    if "val_cost" in record:
+        parts.append(f"val cost {record['val_cost']:.4f}")
+    if "val_accuracy" in record:
+        parts.append(f"val acc {record['val_accuracy']:.2%}")
+    parts.append(f"{record['time']:.2f}s")
+    return "  ".join(parts)
+
+
+def resolve_options(given: dict, resume_meta: dict | None) -> dict:
+    """Command-line values, else the resumed run's, else the defaults."""
+    opts = dict(DEFAULTS)
+    if resume_meta is not None:
+        opts.update(resume_meta.get("cli", {}))
+        for key, value in given.items():
+            if value is not None and key not in ("epochs",) and value != opts.get(key):
+                fail(
+                    f"--{key.replace('_', '-')} differs from the run being resumed "
+                    f"({opts.get(key)!r}); only --epochs may change on --resume"
+                )
+    opts.update({k: v for k, v in given.items() if v is not None})
+    if opts["learning_rate"] is None:
+        opts["learning_rate"] = DEFAULT_LEARNING_RATE.get(opts["optimizer"], 0.1)
+    return opts
+
+
+def build_network(opts: dict, ds):
+    from ..network import Network
+
+    sizes = [ds.n_features] + parse_layers(opts["layers"]) + [ds.n_outputs]
+    cost, output = opts["cost"], opts["output"]
+    if ds.task == "classification":
+        if cost is None:
+            cost = "binary_cross_entropy" if output == "sigmoid" else "cross_entropy"
+        if output is None:
+            output = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(cost, "sigmoid")
+    else:
+        cost = cost or "quadratic"
+        output = output or "identity"
+    hidden = opts["activation"]
+    net = Network(
+        sizes, activation=hidden, output=output, cost=cost, init=opts["init"],
+        seed=opts["seed"], dtype=opts["dtype"],
+    )
+    if ds.task == "classification":
+        net.classes_ = np.asarray(ds.classes)
+    return net
+
+
+def split_metrics(net, ds, l2):
+    out = {}
+    for split, key in (("train", "train"), ("validation", "val"), ("test", "test")):
+        X, y = getattr(ds, f"X_{key}"), getattr(ds, f"y_{key}")
+        if len(X):
+            out[split] = net.evaluate(X, labels_of(ds, y), l2=0.0)
+            out[split]["n"] = int(len(X))
+    return out
+
+
+@app.command("train")
+def train(
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral."),
+    layers: Optional[str] = typer.Option(None, help="Hidden layer sizes, comma separated, e.g. 16,16 [default: 128]."),
+    activation: Optional[str] = typer.Option(None, help="Hidden activation: relu (default), sigmoid, tanh, leaky_relu, identity."),
+    output: Optional[str] = typer.Option(None, help="Output activation [default: softmax for cross_entropy, else sigmoid; identity for regression]."),
+    cost: Optional[str] = typer.Option(None, help="cross_entropy (default for classes), binary_cross_entropy, quadratic."),
+    init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng [default: by activation]."),
+    epochs: Optional[int] = typer.Option(None, help="Passes over the training set [default: 40]."),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch [default: 16]."),
+    learning_rate: Optional[float] = typer.Option(None, help="Step size α [default: 0.5 sgd, 0.05 momentum, 0.001 adam]."),
+    optimizer: Optional[str] = typer.Option(None, help="adam (default), sgd or momentum."),
+    l2: Optional[float] = typer.Option(None, help="L2 regularisation λ (cost += λ/2m Σ W²) [default: 1]."),
+    seed: Optional[int] = typer.Option(None, help="Seed for the split, initial weights and shuffling [default: 1]."),
+    dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast)."),
+    out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png."),
+    checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index [default: last]."),
+    test_fraction: Optional[float] = typer.Option(None, help="Test split for data sets without one [default: 0.2]."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N training examples."),
+    early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
+    patience: Optional[int] = typer.Option(None, help="Epochs without improvement before early stopping [default: 5]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+):
+    """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
+    from ..modelfile import load_checkpoint, save
+    from ..plots import learning_curves
+    from ..preprocessing import default_preprocessing
+    from ..atomic import atomic_write_text
+    from ..training import TrainingDiverged, fit
+
+    given = {
+        "dataset": dataset, "layers": layers, "activation": activation, "output": output,
+        "cost": cost, "init": init, "epochs": epochs, "batch_size": batch_size,
+        "learning_rate": learning_rate, "optimizer": optimizer, "l2": l2, "seed": seed,
+        "dtype": dtype, "data_dir": None if data_dir is None else str(data_dir), "label": label,
+        "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
+        "patience": patience,
+    }
+    checkpoint_path = out / "checkpoint.npz"
+    resume_meta = None
+    if resume:
+        if not checkpoint_path.exists():
+            fail(f"--resume: no checkpoint at {checkpoint_path}; train with --out {out} first")
+        resume_meta = load_checkpoint(checkpoint_path).meta
+    opts = resolve_options(given, resume_meta)
+    out.mkdir(parents=True, exist_ok=True)
+
+    ds = load_data(
+        opts["dataset"], data_dir=opts["data_dir"], label=opts["label"],
+        test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"],
+    )
+    net = build_network(opts, ds)
+    net.preprocessing = default_preprocessing(ds).fit(ds.X_train)
+    console.print(
+        f"[bold]deltaprop train[/bold]  {ds.name}: {len(ds.X_train)} train / {len(ds.X_val)} "
+        f"validation / {len(ds.X_test)} test, {ds.n_features} features"
+        + (f", {ds.n_classes} classes" if ds.task == "classification" else "")
+    )
+    console.print(
+        f"network {'-'.join(map(str, net.sizes))}  "
+        f"({', '.join(g.name for g in net.activations)}; cost {net.cost_name}; "
+        f"{net.n_params} parameters; {net.dtype.name})  {opts['optimizer']} α={opts['learning_rate']:g} "
+        f"batch {opts['batch_size']}  λ={opts['l2']:g}  seed {opts['seed']}"
+    )
+
+    interactive = console.is_terminal and not quiet
+    progress = None
+    if interactive:
+        progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console,
+        )
+    callbacks = [] if quiet else [ProgressDisplay(progress)]
+    try:
+        if progress is not None:
+            progress.start()
+        history = fit(
+            net, ds.X_train, labels_of(ds, ds.y_train),
+            epochs=opts["epochs"], batch_size=opts["batch_size"],
+            learning_rate=opts["learning_rate"], optimizer=opts["optimizer"], l2=opts["l2"],
+            validation=(ds.X_val, labels_of(ds, ds.y_val)) if len(ds.X_val) else None,
+            seed=opts["seed"], callbacks=callbacks,
+            early_stopping=opts["early_stopping"], patience=opts["patience"],
+            checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,
+            checkpoint_meta={"cli": opts, "dataset": opts["dataset"]},
+            resume=checkpoint_path if resume else None,
+        )
+    except TrainingDiverged as exc:
+        kept = f"; the last good checkpoint is {checkpoint_path}" if checkpoint_path.exists() else ""
+        fail(f"{exc}{kept}")
+    finally:
+        if progress is not None:
+            progress.stop()
+
+    if history.stop_reason == "interrupted":
+        console.print(
+            f"interrupted after epoch {len(history)}; checkpoint saved to {checkpoint_path}. "
+            f"Continue with: deltaprop train --out {out} --resume"
+        )
+        sys.exit(130)
+
+    metrics = split_metrics(net, ds, opts["l2"])
+    record = {
+        "command": command_line(),
+        "seed": opts["seed"],
+        "options": opts,
+        "dataset": {"name": ds.name, "task": ds.task, "n_features": ds.n_features,
+                    "classes": None if ds.classes is None else np.asarray(ds.classes).tolist()},
+        "network": net.config(),
+        "stop_reason": history.stop_reason,
+        "best_epoch": history.best_epoch,
+        **metrics,
+        "history": history.records,
+        "versions": versions(),
+    }
+    save(net, out / "model.npz", extra_meta={"training": {k: record[k] for k in ("command", "seed", "options", "dataset")},
+                                             "metrics": metrics})
+    atomic_write_text(out / "metrics.json", to_json(record))
+    learning_curves(history.records, out / "learning_curves.png",
+                    title=f"{ds.name}: {'-'.join(map(str, net.sizes))} {net.cost_name}")
+
+    test = metrics.get("test", {})
+    if test.get("accuracy") is not None:
+        console.print(f"[bold green]test accuracy {test['accuracy']:.2%}[/bold green]  (cost {test['cost']:.4f}, {test['n']} examples)")
+    elif test:
+        console.print(f"[bold green]test cost {test['cost']:.4f}[/bold green]  ({test['n']} examples)")
+    console.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}")
