@@ -282,7 +282,7 @@ class Network:
         new.weights = [W for W in self.weights]
         new.biases = [b for b in self.biases]
         new.classes_ = None if self.classes_ is None else np.array(self.classes_, copy=True)
-        new.preprocessing = None if self.preprocessing is None else dict(self.preprocessing)
+        new.preprocessing = None if self.preprocessing is None else self.preprocessing.copy()
         new.history = [dict(h) for h in self.history]
         return new
 

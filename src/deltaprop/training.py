@@ -418,7 +418,8 @@ def fit(
             total, correct = 0.0, 0
             for b in range(n_batches):
                 idx = order[b * batch_size : (b + 1) * batch_size]
-                cost, n_correct = step(idx)
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
+                    cost, n_correct = step(idx)
                 if not np.isfinite(cost):
                     trainer.restore(last_good)
                     trainer.history.stop_reason = "diverged"
