@@ -231,11 +231,15 @@ class Network:
 
     @staticmethod
     def _assign_all(target: ParameterList, arrays):
+        """Assign every layer, or (on any invalid array) none of them."""
         arrays = list(arrays)
         if len(arrays) != len(target):
             raise ValueError(f"expected {len(target)} arrays (one per layer), got {len(arrays)}")
+        staged = ParameterList([np.empty_like(t) for t in target], target._kind)
         for i, arr in enumerate(arrays):
-            target[i] = arr
+            staged[i] = arr  # validates shape and values
+        for live, new in zip(target, staged):
+            live[...] = new
 
     @property
     def n_layers(self) -> int:
@@ -263,14 +267,17 @@ class Network:
     @classmethod
     def from_config(cls, config: dict) -> "Network":
         acts = config["activations"]
-        return cls(
+        net = cls(
             config["sizes"],
             activation=acts[:-1] if len(acts) > 1 else acts[0],
             output=acts[-1],
             cost=config["cost"],
             dtype=config.get("dtype", "float64"),
+            init="glorot",  # placeholder values; the caller assigns the real parameters
             seed=0,
         )
+        net.init = config.get("init", net.init)
+        return net
 
     def copy(self, dtype=None) -> "Network":
         """An independent copy, optionally converted to another dtype."""
@@ -278,7 +285,6 @@ class Network:
         if dtype is not None:
             config["dtype"] = str(np.dtype(dtype))
         new = type(self).from_config(config)
-        new.init = self.init
         new.weights = [W for W in self.weights]
         new.biases = [b for b in self.biases]
         new.classes_ = None if self.classes_ is None else np.array(self.classes_, copy=True)

@@ -193,20 +193,16 @@ class Checkpointer(Callback):
         snap = snapshot or trainer.snapshot()
         if snap["epoch"] == self.last_written_epoch:
             return
-        net = trainer.net
-        saved = [np.array(W, copy=True) for W in net.weights], [np.array(b, copy=True) for b in net.biases]
+        net = trainer.net.copy()  # the live network may be mid-epoch; write the snapshot's state
         net.weights, net.biases = snap["weights"], snap["biases"]
-        try:
-            meta = {
-                "epoch": snap["epoch"],
-                "rng_state": snap["rng_state"],
-                "history": snap["history"],
-                "settings": trainer.settings,
-                **self.extra_meta,
-            }
-            save_checkpoint(self.path, net, snap["optimizer"], meta)
-        finally:
-            net.weights, net.biases = saved
+        meta = {
+            "epoch": snap["epoch"],
+            "rng_state": snap["rng_state"],
+            "history": snap["history"],
+            "settings": trainer.settings,
+            **self.extra_meta,
+        }
+        save_checkpoint(self.path, net, snap["optimizer"], meta)
         self.last_written_epoch = snap["epoch"]
 
 

@@ -197,7 +197,7 @@ def train(
         test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"],
     )
     net = build_network(opts, ds)
-    net.preprocessing = default_preprocessing(ds).fit(ds.X_train)
+    net.preprocessing = default_preprocessing(ds)  # fitted on the training split
     console.print(
         f"[bold]deltaprop train[/bold]  {ds.name}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"

@@ -1,0 +1,923 @@
+"""Every data set deltaprop trains on, behind one function: ``load_dataset(name)``.
+
+Names
+-----
+* ``digits``         scikit-learn's bundled 8×8 handwritten digits (1,797 images, no download)
+* ``mnist``          MNIST, 28×28 handwritten digits (60,000 train + 10,000 test, IDX files)
+* ``fashion-mnist``  Fashion-MNIST, 28×28 clothing images (same layout as MNIST)
+* ``csv:PATH``       a CSV file with a header row; one column is the label
+* ``npz:PATH``       a NumPy ``.npz`` with ``X`` and ``y`` (or ``X_train``/``y_train``/``X_test``/``y_test``)
+  (a bare path ending in ``.csv`` or ``.npz`` works too)
+* ``moons``, ``circles``, ``xor``, ``spiral``   seeded 2-D toy sets for decision-boundary plots
+
+Every loader returns a :class:`Dataset` with float64 features of shape (m, n_features), one row
+per example. For classification ``y`` holds integer indices 0..K−1 into ``Dataset.classes`` (the
+original labels); for regression ``y`` holds the float targets, shape (m,) or (m, k).
+
+Splits: MNIST-style sets keep their own test set and carve the validation set out of the
+training file. Every other set is split into train / validation / test, where ``test_fraction``
+and ``validation_fraction`` are fractions of the whole set. Splits are seeded and, for
+classification, stratified (falling back to a plain seeded shuffle only when some class is too
+small to stratify).
+
+MNIST and Fashion-MNIST files are looked up in ``data_dir`` (when given), then in the cache
+directory, and otherwise downloaded into the cache (``~/.cache/deltaprop/<name>``; the root can
+be moved with ``$DELTAPROP_CACHE``). Every downloaded file is checked against the SHA-256 below
+before it is moved into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits, make_circles, make_moons
+from sklearn.model_selection import train_test_split
+
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "DownloadError",
+    "ChecksumError",
+    "IDXError",
+    "load_dataset",
+    "load_idx",
+    "available_datasets",
+    "default_cache_dir",
+    "IDX_FILES",
+    "MNIST_SHA256",
+    "FASHION_MNIST_SHA256",
+    "MNIST_URL",
+    "FASHION_MNIST_URL",
+    "FASHION_MNIST_CLASS_NAMES",
+]
+
+
+class DatasetError(ValueError):
+    """A data set could not be loaded; the message says what was wrong and what is expected."""
+
+
+class DownloadError(DatasetError):
+    """A file could not be downloaded (offline, HTTP error); the message says where to put it."""
+
+
+class ChecksumError(DatasetError):
+    """A downloaded file's SHA-256 does not match the known one (the file has been deleted)."""
+
+
+class IDXError(DatasetError):
+    """A file is not a valid IDX file (bad magic number, truncated, trailing bytes)."""
+
+
+# --------------------------------------------------------------------------- constants
+
+#: The four IDX files of MNIST and Fashion-MNIST, by role.
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+#: SHA-256 of the gzipped MNIST files (as listed by tensorflow_datasets' url_checksums).
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+#: SHA-256 of the gzipped Fashion-MNIST files (tensorflow_datasets' url_checksums).
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+}
+
+#: Default download locations (override with the environment variables or ``mirror=``).
+MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+FASHION_MNIST_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+
+#: What the Fashion-MNIST labels 0..9 stand for.
+FASHION_MNIST_CLASS_NAMES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+
+_IDX_SETS = {
+    "mnist": {
+        "sha256": MNIST_SHA256,
+        "url": MNIST_URL,
+        "url_env": "DELTAPROP_MNIST_URL",
+        "title": "MNIST",
+        "description": "MNIST handwritten digits, 28x28 grey pixels 0-255, 10 classes",
+        "class_names": None,
+    },
+    "fashion-mnist": {
+        "sha256": FASHION_MNIST_SHA256,
+        "url": FASHION_MNIST_URL,
+        "url_env": "DELTAPROP_FASHION_MNIST_URL",
+        "title": "Fashion-MNIST",
+        "description": "Fashion-MNIST clothing images, 28x28 grey pixels 0-255, 10 classes",
+        "class_names": FASHION_MNIST_CLASS_NAMES,
+    },
+}
+
+_TOY_SETS = ("moons", "circles", "xor", "spiral")
+
+#: Integer-valued labels with at most this many distinct values are taken as classes.
+MAX_INFERRED_CLASSES = 20
+
+_DOWNLOAD_TIMEOUT_S = 30
+
+
+def available_datasets() -> dict[str, str]:
+    """The names ``load_dataset`` accepts, each with a one-line description."""
+    return {
+        "digits": "scikit-learn's 8x8 handwritten digits (bundled, no download)",
+        "mnist": "MNIST 28x28 handwritten digits (IDX files; downloaded and verified)",
+        "fashion-mnist": "Fashion-MNIST 28x28 clothing images (IDX files; downloaded and verified)",
+        "csv:PATH": "a CSV file with a header row; choose the label column with label=",
+        "npz:PATH": "a .npz with arrays X and y, or X_train, y_train, X_test, y_test",
+        "moons": "two interleaving half circles (2-D toy set)",
+        "circles": "a circle inside a circle (2-D toy set)",
+        "xor": "points in [-1, 1]^2 labelled by the sign of x1*x2 (2-D toy set)",
+        "spiral": "three interleaved spiral arms (2-D toy set)",
+    }
+
+
+# --------------------------------------------------------------------------- the Dataset
+
+
+@dataclass(repr=False)
+class Dataset:
+    """A data set split into train, validation and test.
+
+    * ``X_*``: float64 arrays of shape (m, n_features), one example per row.
+    * ``y_*``: for classification int64 indices 0..K−1 into ``classes``, shape (m,);
+      for regression float64 targets, shape (m,) or (m, k).
+    * ``classes``: the original labels (ints, floats or strings) for classification, else None.
+    * ``feature_names``: one name per column, or None.
+    * ``image_shape``: e.g. (8, 8) or (28, 28) when each row is a flattened image, else None.
+    * ``class_names``: human-readable names for the classes (Fashion-MNIST), else None.
+    * ``pixel_max``: the largest possible pixel value of an image set (16 or 255), else None.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    classes: np.ndarray | None = None
+    feature_names: list | None = None
+    image_shape: tuple | None = None
+    description: str = ""
+    class_names: list | None = None
+    pixel_max: float | None = None
+
+    def __post_init__(self):
+        if self.task not in ("classification", "regression"):
+            raise DatasetError(
+                f"Dataset task must be 'classification' or 'regression', got {self.task!r}"
+            )
+        n = self.X_train.shape[1] if self.X_train.ndim == 2 else None
+        for split in ("train", "val", "test"):
+            X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
+            if X.ndim != 2 or X.shape[1] != n:
+                raise DatasetError(
+                    f"Dataset X_{split} must have shape (m, {n}), got {X.shape}"
+                )
+            if len(y) != len(X):
+                raise DatasetError(
+                    f"Dataset X_{split} has {len(X)} rows but y_{split} has {len(y)}"
+                )
+        if self.task == "classification" and self.classes is None:
+            raise DatasetError("a classification Dataset needs classes (the original labels)")
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features n_0 (columns of X)."""
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int | None:
+        """K, the number of classes; None for regression."""
+        return None if self.classes is None else int(len(self.classes))
+
+    @property
+    def n_outputs(self) -> int:
+        """Output neurons a network needs: K for classification, target columns otherwise."""
+        if self.task == "classification":
+            return self.n_classes
+        return 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1])
+
+    def __repr__(self):
+        return (
+            f"Dataset({self.name!r}, task={self.task!r}, n_features={self.n_features}, "
+            f"n_classes={self.n_classes}, train={len(self.X_train)}, val={len(self.X_val)}, "
+            f"test={len(self.X_test)})"
+        )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_dataset(
+    name: str = "digits",
+    *,
+    data_dir=None,
+    label=None,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.1,
+    seed=0,
+    download: bool = True,
+    cache_dir=None,
+    limit: int | None = None,
+    mirror: str | None = None,
+    checksums: dict | None = None,
+    task: str | None = None,
+) -> Dataset:
+    """Load data set ``name`` (see the module docstring for the names) split three ways.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Where to look first for the MNIST / Fashion-MNIST IDX files (``.gz`` or uncompressed).
+    label : str or int, optional
+        ``csv:`` only: the label column, by header name or integer index (default: the last).
+    test_fraction, validation_fraction : float
+        Fractions of the whole set for the test and validation splits. Sets with their own test
+        split (MNIST, Fashion-MNIST, npz with ``X_test``) ignore ``test_fraction`` and carve the
+        validation set out of their training set (``validation_fraction`` of it).
+    seed : int or numpy.random.Generator
+        Seeds the toy-set generators and every split.
+    download : bool
+        Whether missing MNIST files may be downloaded.
+    cache_dir : path, optional
+        Download directory (default ``default_cache_dir(name)``).
+    limit : int, optional
+        Keep only the first ``limit`` examples of the training pool (before the validation
+        split; for sets without their own test split, of the whole set before splitting).
+    mirror : str, optional
+        Base URL for the MNIST files (default ``$DELTAPROP_MNIST_URL`` /
+        ``$DELTAPROP_FASHION_MNIST_URL``, else the official mirror).
+    checksums : dict, optional
+        ``{file name: sha256 hex}`` entries that replace the built-in SHA-256 of those files
+        (for private mirrors serving other files).
+    task : "classification" or "regression", optional
+        Overrides the inferred task of ``csv:`` and ``npz:`` data.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise DatasetError(f"data set name must be a non-empty string, got {name!r}")
+    name = name.strip()
+    test_fraction, validation_fraction = _check_fractions(test_fraction, validation_fraction)
+    seed = _seed_int(seed)
+    limit = _check_limit(limit)
+    if task is not None and task not in ("classification", "regression"):
+        raise DatasetError(f"task must be 'classification' or 'regression', got {task!r}")
+    split = dict(test_fraction=test_fraction, validation_fraction=validation_fraction, seed=seed)
+
+    key = name.lower().replace("_", "-")
+    if key.endswith((".csv", ".npz")) and not key.startswith(("csv:", "npz:")):
+        name = f"{key[-3:]}:{name}"  # a bare path: its extension says how to read it
+    if key == "digits":
+        return _load_digits(limit=limit, **split)
+    if key in _IDX_SETS:
+        return _load_idx_set(
+            key,
+            data_dir=data_dir,
+            download=download,
+            cache_dir=cache_dir,
+            limit=limit,
+            mirror=mirror,
+            checksums=checksums,
+            validation_fraction=validation_fraction,
+            seed=seed,
+        )
+    if key in _TOY_SETS:
+        return _load_toy(key, limit=limit, **split)
+    prefix, sep, path = name.partition(":")
+    if sep and prefix.lower() == "csv":
+        return _load_csv(path, label=label, limit=limit, task=task, **split)
+    if sep and prefix.lower() == "npz":
+        return _load_npz(path, limit=limit, task=task, **split)
+    raise DatasetError(
+        f"unknown data set {name!r}; expected one of: " + ", ".join(available_datasets())
+    )
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _check_fractions(test_fraction, validation_fraction):
+    fractions = []
+    for what, value in (("test_fraction", test_fraction), ("validation_fraction", validation_fraction)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise DatasetError(f"{what} must be a number in [0, 1), got {value!r}") from None
+        if not 0.0 <= value < 1.0:
+            raise DatasetError(f"{what} must be in [0, 1), got {value}")
+        fractions.append(value)
+    if sum(fractions) >= 1.0:
+        raise DatasetError(
+            f"test_fraction + validation_fraction must be below 1 to leave training data, "
+            f"got {fractions[0]} + {fractions[1]}"
+        )
+    return fractions
+
+
+def _seed_int(seed) -> int:
+    """An int seed for scikit-learn's ``random_state`` from an int or a numpy Generator."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**31 - 1))
+    if seed is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise DatasetError(f"seed must be an int or a numpy.random.Generator, got {seed!r}")
+    if not 0 <= int(seed) < 2**32:
+        raise DatasetError(f"seed must be in [0, 2**32), got {seed}")
+    return int(seed)
+
+
+def _check_limit(limit):
+    if limit is None:
+        return None
+    if isinstance(limit, (bool, np.bool_)) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise DatasetError(f"limit must be a positive integer (number of examples), got {limit!r}")
+    return int(limit)
+
+
+# --------------------------------------------------------------------------- targets and splits
+
+
+def _encode_targets(labels: np.ndarray, task: str | None, where: str):
+    """(task, classes, y): class indices into ``classes``, or float regression targets."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "biufUS":
+        raise DatasetError(
+            f"{where}: labels must be numbers or strings, got an array of dtype {labels.dtype}"
+        )
+    is_text = labels.dtype.kind in "US"
+    is_bool = labels.dtype.kind == "b"
+    integer_valued = False
+    if labels.dtype.kind in "iu":
+        integer_valued = True
+    elif labels.dtype.kind == "f":
+        if not np.isfinite(labels).all():
+            raise DatasetError(f"{where}: labels contain NaN or infinity")
+        integer_valued = bool(np.all(labels == np.round(labels)))
+    if task is None:
+        few = len(np.unique(labels)) <= MAX_INFERRED_CLASSES
+        task = "classification" if is_text or is_bool or (integer_valued and few) else "regression"
+    if task == "regression":
+        if is_text:
+            raise DatasetError(
+                f"{where}: regression needs numeric targets, but the labels are text "
+                f"(e.g. {labels.flat[0]!r})"
+            )
+        return task, None, labels.astype(np.float64)
+    if labels.ndim != 1:
+        raise DatasetError(
+            f"{where}: classification needs one label per example (a 1-D array), "
+            f"got shape {labels.shape} (for one-hot rows pass y.argmax(axis=1))"
+        )
+    if labels.dtype.kind == "f" and integer_valued:
+        labels = labels.astype(np.int64)
+    classes, y = np.unique(labels, return_inverse=True)
+    return task, classes, y.astype(np.int64).reshape(-1)
+
+
+def _split_off(X, y, fraction, seed, stratify):
+    """Split (X, y) into (X_keep, X_out, y_keep, y_out) with ``fraction`` going to ``out``."""
+    if fraction <= 0:
+        return X, X[:0], y, y[:0]
+    try:
+        if stratify:
+            try:
+                return train_test_split(X, y, test_size=fraction, random_state=seed, stratify=y)
+            except ValueError:
+                pass  # a class too small to stratify: fall back to a plain seeded shuffle
+        return train_test_split(X, y, test_size=fraction, random_state=seed)
+    except ValueError as exc:
+        raise DatasetError(f"cannot split {len(X)} examples with fraction {fraction}: {exc}") from None
+
+
+def _split_three(X, y, *, task, test_fraction, validation_fraction, seed):
+    """Train / validation / test, the fractions being of the whole set."""
+    stratify = task == "classification"
+    X_rest, X_test, y_rest, y_test = _split_off(X, y, test_fraction, seed, stratify)
+    val_share = validation_fraction / (1.0 - test_fraction) if validation_fraction else 0.0
+    X_train, X_val, y_train, y_val = _split_off(X_rest, y_rest, val_share, (seed + 1) % 2**32, stratify)
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def _make(name, X, y, *, task, classes, test_fraction, validation_fraction, seed, limit, **info):
+    """Limit, split three ways and wrap in a Dataset."""
+    if limit is not None:
+        X, y = X[:limit], y[:limit]
+    parts = _split_three(
+        X, y, task=task, test_fraction=test_fraction,
+        validation_fraction=validation_fraction, seed=seed,
+    )
+    return Dataset(name, *parts, task=task, classes=classes, **info)
+
+
+# --------------------------------------------------------------------------- digits and toys
+
+
+def _load_digits(*, limit, **split) -> Dataset:
+    bunch = load_digits()
+    X = bunch.data.astype(np.float64)
+    classes, y = np.unique(bunch.target, return_inverse=True)
+    return _make(
+        "digits", X, y.astype(np.int64),
+        task="classification", classes=classes, limit=limit,
+        feature_names=list(bunch.feature_names), image_shape=(8, 8), pixel_max=16.0,
+        description="scikit-learn digits: 1,797 8x8 images, pixels 0-16, 10 classes",
+        **split,
+    )
+
+
+def _toy_points(name: str, seed: int):
+    """(X, y, description) for a 2-D toy set; labels are 0..K−1."""
+    rng = np.random.default_rng(seed)
+    if name == "moons":
+        X, y = make_moons(n_samples=600, noise=0.2, random_state=seed)
+        return X, y, "two interleaving half circles, 600 points, noise 0.2"
+    if name == "circles":
+        X, y = make_circles(n_samples=600, noise=0.1, factor=0.5, random_state=seed)
+        return X, y, "a circle inside a circle, 600 points, noise 0.1"
+    if name == "xor":
+        X = rng.uniform(-1.0, 1.0, size=(600, 2))
+        y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)  # 1 where the signs differ
+        return X, y, "600 points in [-1, 1]^2, class 1 where x1 and x2 have opposite signs"
+    # spiral: 3 arms of 300 points (the CS231n spiral)
+    arms, per_arm = 3, 300
+    r = np.tile(np.linspace(0.0, 1.0, per_arm), arms)
+    arm = np.repeat(np.arange(arms), per_arm)
+    t = arm * 4.0 + r * 4.0 + rng.normal(scale=0.2, size=r.size)
+    X = np.column_stack([r * np.sin(t), r * np.cos(t)])
+    order = rng.permutation(len(X))  # mixed arms, so that limit= keeps every class
+    return X[order], arm[order], "three spiral arms of 300 points each"
+
+
+def _load_toy(name: str, *, limit, seed, **split) -> Dataset:
+    X, y, description = _toy_points(name, seed)
+    classes, y = np.unique(y, return_inverse=True)
+    return _make(
+        name, X.astype(np.float64), y.astype(np.int64),
+        task="classification", classes=classes, limit=limit, seed=seed,
+        feature_names=["x1", "x2"], description=description, **split,
+    )
+
+
+# --------------------------------------------------------------------------- IDX files
+
+
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def load_idx(path) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzipped or raw, into an array.
+
+    Layout: bytes 0–1 are zero, byte 2 is the element type (0x08 unsigned byte, 0x09 signed
+    byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), byte 3 the number of
+    dimensions d; then d big-endian uint32 sizes, then the data, big-endian, row-major.
+    Returns an array of that shape in native byte order, e.g. uint8 (10000, 28, 28) for
+    ``t10k-images-idx3-ubyte``. A truncated or foreign file raises ``IDXError`` (a ValueError).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IDXError(f"{path}: no such IDX file")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic, whatever the extension says
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IDXError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+    if len(raw) < 4:
+        raise IDXError(f"{path}: {len(raw)} bytes is too short for an IDX file (4-byte magic number)")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
+        raise IDXError(
+            f"{path}: not an IDX file (magic number {raw[:4].hex()}; expected 0000 then a type "
+            f"code 08/09/0b/0c/0d/0e and the number of dimensions, e.g. 00000803 for images)"
+        )
+    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise IDXError(f"{path}: truncated IDX header ({len(raw)} bytes, expected {header})")
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    actual = len(raw) - header
+    if actual < expected:
+        raise IDXError(
+            f"{path}: truncated IDX file: shape {dims} needs {expected} data bytes, found {actual}"
+        )
+    if actual > expected:
+        raise IDXError(
+            f"{path}: {actual - expected} unexpected bytes after the data of shape {dims}"
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header)
+    return data.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
+
+
+def default_cache_dir(name: str) -> Path:
+    """Where downloads of ``name`` go: ``$DELTAPROP_CACHE/<name>``, else
+    ``$XDG_CACHE_HOME/deltaprop/<name>``, else ``~/.cache/deltaprop/<name>``."""
+    root = os.environ.get("DELTAPROP_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = Path(xdg) / "deltaprop" if xdg else Path.home() / ".cache" / "deltaprop"
+    return Path(root).expanduser() / name
+
+
+def _find_file(directory, stem: str) -> Path | None:
+    """``stem.gz`` or ``stem`` in ``directory`` (the gzipped one first), or None."""
+    if directory is None:
+        return None
+    for candidate in (Path(directory) / f"{stem}.gz", Path(directory) / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download(url: str, target: Path, sha256: str) -> None:
+    """Fetch ``url`` into ``target``: a temp file in the same directory, its SHA-256 checked,
+    then renamed into place. Raises DownloadError or ChecksumError; leaves no partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        got = digest.hexdigest()
+        if got != sha256.lower():
+            raise ChecksumError(
+                f"SHA-256 mismatch for {target.name} downloaded from {url}: expected {sha256}, "
+                f"got {got}; the bad file was deleted (a broken mirror or a changed file)"
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _fetch_idx_files(name, *, data_dir, download, cache_dir, mirror, checksums) -> dict:
+    """{role: path} for the four IDX files of ``name``, downloading the missing ones."""
+    spec = _IDX_SETS[name]
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(name)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DatasetError(f"data_dir {str(data_dir)!r} is not a directory")
+    found, missing = {}, {}
+    for role, stem in IDX_FILES.items():
+        path = _find_file(data_dir, stem) or _find_file(cache, stem)
+        if path is None:
+            missing[role] = stem
+        else:
+            found[role] = path
+    if not missing:
+        return found
+
+    names = ", ".join(f"{stem}.gz" for stem in missing.values())
+    where = (
+        f"put the files ({names}; .gz or uncompressed) in a folder and pass it with "
+        f"--data-dir (data_dir=...), or into {cache}"
+    )
+    if not download:
+        raise DownloadError(f"{spec['title']} files not found and download is off: {where}")
+    base = mirror or os.environ.get(spec["url_env"]) or spec["url"]
+    if not base.endswith("/"):
+        base += "/"
+    hashes = dict(spec["sha256"])
+    hashes.update(checksums or {})
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the cache directory {cache} ({exc}); {where}") from None
+    for role, stem in missing.items():
+        filename = f"{stem}.gz"
+        url = base + filename
+        try:
+            _download(url, cache / filename, hashes[filename])
+        except ChecksumError:
+            raise
+        except urllib.error.HTTPError as exc:
+            raise DownloadError(
+                f"could not download {spec['title']}: {url} answered HTTP {exc.code} {exc.reason}; {where}"
+            ) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DownloadError(
+                f"could not download {spec['title']} from {base} ({reason}); {where}"
+            ) from None
+        found[role] = cache / filename
+    return found
+
+
+def _load_idx_set(name, *, data_dir, download, cache_dir, limit, mirror, checksums,
+                  validation_fraction, seed) -> Dataset:
+    spec = _IDX_SETS[name]
+    files = _fetch_idx_files(
+        name, data_dir=data_dir, download=download, cache_dir=cache_dir,
+        mirror=mirror, checksums=checksums,
+    )
+    arrays = {}
+    for split in ("train", "test"):
+        images = load_idx(files[f"{split}_images"])
+        labels = load_idx(files[f"{split}_labels"])
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DatasetError(
+                f"{spec['title']} {split} files do not fit together: images "
+                f"{files[f'{split}_images']} have shape {images.shape} (expected (m, rows, cols)), "
+                f"labels {files[f'{split}_labels']} have shape {labels.shape} (expected (m,))"
+            )
+        arrays[split] = (images, labels)
+    (train_images, train_labels), (test_images, test_labels) = arrays["train"], arrays["test"]
+    if train_images.shape[1:] != test_images.shape[1:]:
+        raise DatasetError(
+            f"{spec['title']} train images are {train_images.shape[1:]} but test images are "
+            f"{test_images.shape[1:]}"
+        )
+    if limit is not None:
+        train_images, train_labels = train_images[:limit], train_labels[:limit]
+    image_shape = tuple(int(d) for d in train_images.shape[1:])
+    classes, y_all = np.unique(np.concatenate([train_labels, test_labels]), return_inverse=True)
+    y_all = y_all.astype(np.int64).reshape(-1)
+    y_train_all, y_test = y_all[: len(train_labels)], y_all[len(train_labels):]
+    X_train_all = train_images.reshape(len(train_images), -1).astype(np.float64)
+    X_test = test_images.reshape(len(test_images), -1).astype(np.float64)
+    X_train, X_val, y_train, y_val = _split_off(
+        X_train_all, y_train_all, validation_fraction, seed, stratify=True
+    )
+    class_names = spec["class_names"]
+    return Dataset(
+        name, X_train, y_train, X_val, y_val, X_test, y_test,
+        task="classification", classes=classes.astype(np.int64), feature_names=None,
+        image_shape=image_shape, description=spec["description"],
+        class_names=None if class_names is None else [class_names[int(c)] for c in classes],
+        pixel_max=255.0,
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _data_file(path: str, kind: str) -> Path:
+    if not path:
+        raise DatasetError(f"{kind}: needs a path, e.g. {kind}:data/train.{kind}")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DatasetError(f"{kind} file not found: {p}")
+    if not p.is_file():
+        raise DatasetError(f"{p} is not a file (expected a .{kind} file)")
+    return p
+
+
+def _label_column(label, header: list, path: Path) -> int:
+    """The index of the label column from a name, an int index, or None (the last column)."""
+    n = len(header)
+    if label is None:
+        return n - 1
+    if isinstance(label, str):
+        matches = [i for i, h in enumerate(header) if h == label.strip()]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise DatasetError(f"{path}: label column {label!r} appears {len(matches)} times in the header")
+        try:
+            label = int(label)
+        except ValueError:
+            raise DatasetError(
+                f"{path}: no column named {label!r}; columns are: " + ", ".join(map(repr, header))
+            ) from None
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        if -n <= label < n:
+            return int(label) % n
+        raise DatasetError(
+            f"{path}: label column index {label} is out of range for {n} columns (0..{n - 1})"
+        )
+    raise DatasetError(f"label must be a column name or an integer index, got {label!r}")
+
+
+def _read_csv(path: Path):
+    """(header, rows, line numbers) of a comma-separated file; blank lines are skipped."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            rows, lines = [], []
+            for row in reader:
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                rows.append(row)
+                lines.append(reader.line_num)
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a UTF-8 text file (expected a CSV with a header row)") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{path}: malformed CSV ({exc})") from None
+    if header is None:
+        raise DatasetError(f"{path}: the file is empty; expected a header row and data rows")
+    header = [h.strip() for h in header]
+    if not rows:
+        raise DatasetError(f"{path}: has a header but no data rows")
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise DatasetError(
+                f"{path}, line {line}: {len(row)} values but the header has {len(header)} columns"
+            )
+    return header, rows, lines
+
+
+def _parse_features(cells: np.ndarray, names: list, lines: list, path: Path) -> np.ndarray:
+    """float64 matrix from string cells; a bad cell raises an error naming its line and column."""
+    X = np.empty(cells.shape, dtype=np.float64)
+    for j in range(cells.shape[1]):
+        try:
+            X[:, j] = cells[:, j].astype(np.float64)
+            bad = np.flatnonzero(~np.isfinite(X[:, j]))
+        except ValueError:
+            bad = [i for i, cell in enumerate(cells[:, j]) if not _is_number(cell)]
+        if len(bad):
+            i = int(bad[0])
+            raise DatasetError(
+                f"{path}, line {lines[i]}, column {names[j]!r}: {str(cells[i, j])!r} is not a "
+                f"finite number; every feature column must be numeric"
+            )
+    return X
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return bool(np.isfinite(float(text)))
+    except ValueError:
+        return False
+
+
+def _parse_labels(cells: np.ndarray) -> np.ndarray:
+    """Numbers if every label parses as one (ints if all are whole numbers), else strings."""
+    cells = np.array([str(c).strip() for c in cells], dtype=str)
+    try:
+        values = cells.astype(np.float64)
+    except ValueError:
+        return cells
+    if np.isfinite(values).all() and np.all(values == np.round(values)):
+        return values.astype(np.int64)
+    return values
+
+
+def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
+    p = _data_file(path, "csv")
+    header, rows, lines = _read_csv(p)
+    if len(header) < 2:
+        raise DatasetError(f"{p}: needs at least one feature column and one label column, found {header}")
+    j = _label_column(label, header, p)
+    cells = np.array(rows, dtype=str)
+    feature_cols = [k for k in range(len(header)) if k != j]
+    names = [header[k] for k in feature_cols]
+    X = _parse_features(cells[:, feature_cols], names, lines, p)
+    labels = _parse_labels(cells[:, j])
+    if labels.dtype.kind == "U" and np.any(labels == ""):
+        i = int(np.flatnonzero(labels == "")[0])
+        raise DatasetError(f"{p}, line {lines[i]}: the label column {header[j]!r} is empty")
+    task, classes, y = _encode_targets(labels, task, f"{p}, label column {header[j]!r}")
+    return _make(
+        f"csv:{path}", X, y, task=task, classes=classes, limit=limit,
+        feature_names=names,
+        description=f"{p.name}: {len(X)} rows, {len(names)} features, label {header[j]!r} ({task})",
+        **split,
+    )
+
+
+# --------------------------------------------------------------------------- NPZ
+
+
+def _npz_array(data, key: str, path: Path) -> np.ndarray:
+    try:
+        return data[key]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise DatasetError(
+                f"{path}: array {key!r} holds Python objects that only pickle can load; deltaprop "
+                f"reads .npz files with allow_pickle=False. Save plain numeric or string arrays, "
+                f"e.g. np.asarray({key}, dtype=float) or {key}.astype(str)"
+            ) from None
+        raise DatasetError(f"{path}: cannot read array {key!r} ({exc})") from None
+    except Exception as exc:  # zipfile / zlib / format errors from a damaged archive
+        raise DatasetError(f"{path}: cannot read array {key!r} ({type(exc).__name__}: {exc})") from None
+
+
+def _npz_features(X: np.ndarray, key: str, path: Path):
+    """(float64 (m, n) matrix, image shape or None) from a feature array."""
+    if X.dtype.kind not in "biuf":
+        raise DatasetError(f"{path}: {key} must be numeric, got dtype {X.dtype}")
+    if X.ndim < 2:
+        raise DatasetError(f"{path}: {key} must have shape (n_samples, n_features), got {X.shape}")
+    image_shape = tuple(int(d) for d in X.shape[1:]) if X.ndim == 3 else None
+    X = X.reshape(len(X), -1).astype(np.float64)
+    if not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise DatasetError(f"{path}: {key} has a non-finite value at row {bad[0]}, column {bad[1]}")
+    return X, image_shape
+
+
+def _npz_targets(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim not in (1, 2) or len(y) != n:
+        raise DatasetError(
+            f"{path}: {key} must hold one target per example ({n}), got shape {y.shape}"
+        )
+    return y
+
+
+def _npz_arrays(data, path: Path) -> dict:
+    """The arrays we use: X and y, or X_train, y_train, X_test, y_test (and X_val, y_val)."""
+    with data:
+        keys = set(data.files)
+        single, given = {"X", "y"}, {"X_train", "y_train", "X_test", "y_test"}
+        if single <= keys:
+            wanted = ["X", "y"]
+        elif given <= keys:
+            wanted = sorted(given | ({"X_val", "y_val"} if {"X_val", "y_val"} <= keys else set()))
+        else:
+            raise DatasetError(
+                f"{path}: expected arrays X and y, or X_train, y_train, X_test and y_test; "
+                f"found: {', '.join(sorted(keys)) or 'no arrays'}"
+            )
+        return {k: _npz_array(data, k, path) for k in wanted}
+
+
+def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, seed) -> Dataset:
+    p = _data_file(path, "npz")
+    with open(p, "rb") as f:  # opened here so that it is closed even when NumPy rejects it
+        try:
+            data = np.load(f, allow_pickle=False)
+        except Exception as exc:
+            raise DatasetError(f"{p}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise DatasetError(f"{p}: is a single .npy array; expected a .npz archive with arrays X and y")
+        arrays = _npz_arrays(data, p)
+    info = dict(description=f"{p.name}", feature_names=None)
+    if "X" in arrays:
+        X, image_shape = _npz_features(arrays["X"], "X", p)
+        y = _npz_targets(arrays["y"], "y", len(X), p)
+        task, classes, y = _encode_targets(y, task, f"{p}, y")
+        info["description"] = f"{p.name}: {len(X)} examples, {X.shape[1]} features ({task})"
+        return _make(
+            f"npz:{path}", X, y, task=task, classes=classes, limit=limit, image_shape=image_shape,
+            test_fraction=test_fraction, validation_fraction=validation_fraction, seed=seed, **info,
+        )
+
+    splits = [s for s in ("train", "val", "test") if f"X_{s}" in arrays]
+    Xs, ys, shapes = {}, {}, set()
+    for s in splits:
+        Xs[s], shape = _npz_features(arrays[f"X_{s}"], f"X_{s}", p)
+        ys[s] = _npz_targets(arrays[f"y_{s}"], f"y_{s}", len(Xs[s]), p)
+        shapes.add((Xs[s].shape[1], shape))
+    if len(shapes) != 1:
+        raise DatasetError(f"{p}: X_train, X_test (and X_val) must have the same number of features")
+    if limit is not None:
+        Xs["train"], ys["train"] = Xs["train"][:limit], ys["train"][:limit]
+    sizes = [len(ys[s]) for s in splits]
+    task, classes, y_all = _encode_targets(np.concatenate([ys[s] for s in splits]), task, f"{p}, y")
+    bounds = np.cumsum([0] + sizes)
+    for s, lo, hi in zip(splits, bounds[:-1], bounds[1:]):
+        ys[s] = y_all[lo:hi]
+    if "val" not in Xs:
+        Xs["train"], Xs["val"], ys["train"], ys["val"] = _split_off(
+            Xs["train"], ys["train"], validation_fraction, seed, task == "classification"
+        )
+    image_shape = shapes.pop()[1]
+    info["description"] = f"{p.name}: {len(Xs['train'])} train, {len(Xs['test'])} test examples ({task})"
+    return Dataset(
+        f"npz:{path}", Xs["train"], ys["train"], Xs["val"], ys["val"], Xs["test"], ys["test"],
+        task=task, classes=classes, image_shape=image_shape, **info,
+    )

@@ -1,0 +1,189 @@
+"""Per-feature input preprocessing, fitted on the training set and saved with the model.
+
+Kinds
+-----
+* ``"standardize"``  x' = (x − mean) / scale, with mean and standard deviation per feature from
+  the training X (scikit-learn's ``StandardScaler``; a constant feature gets scale 1).
+* ``"scale"``        x' = x / max_value, one constant for every feature (16 for the 8×8 digits,
+  255 for MNIST pixels); fitted as the largest |x| of the training X unless given.
+* ``"none"``         x' = x.
+
+X is a batch of shape (m, n_features), one example per row. The fitted state is a JSON-able
+``meta`` dict plus named arrays (``to_state`` / ``from_state``), which ``deltaprop.modelfile``
+stores in the model file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+__all__ = ["Preprocessing", "PreprocessingError", "KINDS", "default_preprocessing"]
+
+KINDS = ("standardize", "scale", "none")
+
+
+class PreprocessingError(ValueError):
+    """Bad preprocessing arguments, input or saved state."""
+
+
+class Preprocessing:
+    """Input preprocessing of one kind (see the module docstring).
+
+    Attributes after ``fit``: ``n_features``; for "standardize" ``mean`` and ``scale`` (float64
+    arrays of shape (n_features,)); for "scale" ``max_value`` (a positive float).
+    """
+
+    def __init__(self, kind: str = "standardize", max_value: float | None = None):
+        if kind not in KINDS:
+            raise PreprocessingError(
+                f"unknown preprocessing {kind!r}; expected one of: {', '.join(KINDS)}"
+            )
+        if max_value is not None:
+            if kind != "scale":
+                raise PreprocessingError(f"max_value only applies to kind 'scale', not {kind!r}")
+            max_value = _positive(max_value)
+        self.kind = kind
+        self.max_value = max_value
+        self.n_features: int | None = None
+        self.mean: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X) -> "Preprocessing":
+        """Learn the statistics of training inputs X (m, n_features); returns self."""
+        X = _as_batch(X, "X")
+        if X.shape[0] == 0:
+            raise PreprocessingError("cannot fit preprocessing on an empty X (0 rows)")
+        self.n_features = int(X.shape[1])
+        if self.kind == "standardize":
+            scaler = StandardScaler().fit(X)
+            self.mean = np.asarray(scaler.mean_, dtype=np.float64)
+            self.scale = np.asarray(scaler.scale_, dtype=np.float64)  # 1 for constant features
+        elif self.kind == "scale" and self.max_value is None:
+            peak = float(np.max(np.abs(X)))
+            self.max_value = peak if peak > 0 else 1.0
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        """Whether ``transform`` can run (always for "none" and for "scale" with max_value)."""
+        if self.kind == "standardize":
+            return self.mean is not None
+        if self.kind == "scale":
+            return self.max_value is not None
+        return True
+
+    def transform(self, X) -> np.ndarray:
+        """The preprocessed batch, shape (m, n_features); float32 input stays float32,
+        anything else becomes float64."""
+        if not self.fitted:
+            raise PreprocessingError(
+                f"this {self.kind!r} preprocessing is not fitted yet; call fit(X_train) first"
+            )
+        X = _as_batch(X, "X")
+        if self.n_features is not None and X.shape[1] != self.n_features:
+            raise PreprocessingError(
+                f"X has {X.shape[1]} features per example but the preprocessing was fitted on "
+                f"{self.n_features}; expected shape (n_samples, {self.n_features})"
+            )
+        if self.kind == "standardize":
+            return (X - self.mean.astype(X.dtype)) / self.scale.astype(X.dtype)
+        if self.kind == "scale":
+            return X / X.dtype.type(self.max_value)
+        return X.copy()
+
+    def fit_transform(self, X) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    # ------------------------------------------------------------------ saving
+    def to_state(self) -> tuple[dict, dict]:
+        """(meta, arrays): meta is JSON-able ({"kind", "n_features", "max_value"}), arrays maps
+        names to float64 arrays ({"mean", "scale"} for "standardize", else empty)."""
+        meta = {"kind": self.kind, "n_features": self.n_features, "max_value": self.max_value}
+        arrays = {}
+        if self.kind == "standardize" and self.mean is not None:
+            arrays = {"mean": self.mean.copy(), "scale": self.scale.copy()}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> "Preprocessing":
+        """The inverse of ``to_state``; raises PreprocessingError on inconsistent state."""
+        if not isinstance(meta, dict) or "kind" not in meta:
+            raise PreprocessingError(f"preprocessing state must be a dict with a 'kind', got {meta!r}")
+        kind = meta["kind"]
+        new = cls(kind, meta.get("max_value") if kind == "scale" else None)
+        n = meta.get("n_features")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise PreprocessingError(f"preprocessing n_features must be a positive int, got {n!r}")
+        new.n_features = n
+        if kind == "standardize":
+            if n is None:
+                return new  # saved before fitting
+            for key in ("mean", "scale"):
+                if key not in arrays:
+                    raise PreprocessingError(f"standardize preprocessing is missing its {key!r} array")
+                arr = np.asarray(arrays[key])
+                if arr.shape != (n,) or arr.dtype.kind != "f":
+                    raise PreprocessingError(
+                        f"preprocessing {key!r} must be a float array of shape ({n},), "
+                        f"got {arr.dtype} {arr.shape}"
+                    )
+                if not np.isfinite(arr).all() or (key == "scale" and np.any(arr <= 0)):
+                    raise PreprocessingError(f"preprocessing {key!r} has non-finite or invalid values")
+            new.mean = np.array(arrays["mean"], dtype=np.float64)
+            new.scale = np.array(arrays["scale"], dtype=np.float64)
+        return new
+
+    def copy(self) -> "Preprocessing":
+        return type(self).from_state(*self.to_state())
+
+    def __eq__(self, other):
+        if not isinstance(other, Preprocessing):
+            return NotImplemented
+        if (self.kind, self.n_features, self.max_value) != (other.kind, other.n_features, other.max_value):
+            return False
+        return all(
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in ((self.mean, other.mean), (self.scale, other.scale))
+        )
+
+    __hash__ = None
+
+    def __repr__(self):
+        extra = f", max_value={self.max_value}" if self.kind == "scale" else ""
+        return f"Preprocessing({self.kind!r}{extra}, n_features={self.n_features})"
+
+
+def _positive(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise PreprocessingError(f"max_value must be a positive number, got {value!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise PreprocessingError(f"max_value must be a positive finite number, got {value}")
+    return value
+
+
+def _as_batch(X, name: str) -> np.ndarray:
+    """X as a 2-D float array (float32 kept, everything else float64), finite values only."""
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise PreprocessingError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    arr = arr.astype(np.float32 if arr.dtype == np.float32 else np.float64, copy=False)
+    if arr.ndim != 2:
+        hint = " (for one example use X.reshape(1, -1))" if arr.ndim == 1 else ""
+        raise PreprocessingError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}{hint}")
+    if not np.isfinite(arr).all():
+        row, col = np.argwhere(~np.isfinite(arr))[0]
+        raise PreprocessingError(f"{name} has a non-finite value at row {row}, column {col}")
+    return arr
+
+
+def default_preprocessing(dataset) -> Preprocessing:
+    """The usual preprocessing for a ``deltaprop.datasets.Dataset``, fitted on its X_train:
+    "scale" by the largest pixel value for image sets (16 for digits, 255 for MNIST),
+    "standardize" for everything else (toy sets, CSV, NPZ)."""
+    if dataset.image_shape is not None:
+        return Preprocessing("scale", max_value=dataset.pixel_max).fit(dataset.X_train)
+    return Preprocessing("standardize").fit(dataset.X_train)
