@@ -26,12 +26,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .network import Network
 from .preprocessing import Preprocessing
 
@@ -201,59 +201,12 @@ def _write(path, header: dict, arrays: dict) -> Path:
         raise ModelFileError(f"cannot save {path}: directory {directory} does not exist")
     arrays = dict(arrays)
     arrays[HEADER_KEY] = np.array(text)
-    mode = _file_mode(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path, "wb") as f:
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):  # disk full, permissions, ...: the old file is untouched
-            raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
-        raise
-    _fsync_directory(directory)
+    except OSError as exc:  # disk full, permissions, ...: the old file is untouched
+        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
     return path
-
-
-def _file_mode(path: Path) -> int:
-    """Permissions for the new file: those of the file it replaces, else 0o666 minus the umask
-    (mkstemp would otherwise leave 0o600)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX); best effort elsewhere."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- reading
