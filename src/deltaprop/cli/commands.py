@@ -6,3 +6,4 @@ from . import evaluate  # noqa: F401
 from . import predict  # noqa: F401
 from . import info  # noqa: F401
 from . import gradcheck  # noqa: F401
+from . import explain  # noqa: F401

@@ -1,0 +1,169 @@
+"""``deltaprop explain``: one gradient of a saved model worked out with its own numbers.
+
+    deltaprop explain MODEL --weight L:J,K [--sample N] [--notation ng-ml] [--format markdown]
+    deltaprop explain MODEL --bias L:J
+    deltaprop explain MODEL --layer L          the whole layer: δ^l, dW^l, db^l for the batch
+    deltaprop explain MODEL --sensitivity      the parameters with the largest |∂C/∂θ|
+    deltaprop explain --demo                   3Blue1Brown's one-neuron chain, ∂C_0/∂w^(L)
+
+``--weight L:J,K`` names ``net.weights[L-1][J, K]`` (L counts weight layers from 1; J, K are
+0-based), ``--bias L:J`` names ``net.biases[L-1][J]``, whatever the notation they are shown in.
+The data are a split (default: test) of the data set the model was trained on, passed through
+the model's preprocessing; without ``--sample`` the cost is averaged over the whole split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from .app import app, fail
+
+NOTATIONS = ("3b1b", "nielsen", "ng-ml", "ng-dl")
+FORMATS = ("text", "markdown")
+
+
+def _parse_parameter(weight: Optional[str], bias: Optional[str]):
+    """(weight tuple or None, bias tuple or None) from "L:J,K" / "L:J"."""
+    from .common import parse_index
+
+    if weight is not None:
+        spec = parse_index(weight, "--weight", "L:J,K (e.g. 2:1,0)")
+        if ":" not in weight or len(spec) != 3:
+            fail(f"--weight must look like L:J,K (e.g. 2:1,0), got {weight!r}")
+        return spec, None
+    if bias is not None:
+        spec = parse_index(bias, "--bias", "L:J (e.g. 2:1)")
+        if ":" not in bias or len(spec) != 2:
+            fail(f"--bias must look like L:J (e.g. 2:1), got {bias!r}")
+        return None, spec
+    return None, None
+
+
+def _targets(net, ds, y) -> np.ndarray:
+    """Target rows Y (m, n_L) for a split: one-hot rows of the model's classes for a
+    classifier (one sigmoid output: 0/1), the split's targets for regression."""
+    n_out = net.sizes[-1]
+    if ds.task != "classification":
+        y = np.asarray(y, dtype=np.float64)
+        return y.reshape(len(y), -1)
+    labels = np.asarray(ds.classes)[np.asarray(y, dtype=np.int64)]
+    if net.classes_ is not None:
+        classes = np.asarray(net.classes_)
+        position = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
+        try:
+            index = np.array([position[c.item() if hasattr(c, "item") else c] for c in labels], dtype=np.int64)
+        except KeyError as exc:
+            fail(f"the data have class {exc.args[0]!r}, which the model does not know (its classes: "
+                 f"{', '.join(map(str, classes))})")
+    else:
+        index = np.asarray(y, dtype=np.int64)
+    if n_out == 1:
+        if index.size and index.max() > 1:
+            fail("the model has one output but the data have more than two classes")
+        return index.reshape(-1, 1).astype(np.float64)
+    from ..targets import one_hot
+
+    if index.size and index.max() >= n_out:
+        fail(f"the data have {index.max() + 1} classes but the model has {n_out} outputs")
+    return one_hot(index, n_out)
+
+
+def _model_data(model: Path, dataset, split, seed, data_dir, label):
+    """(net, X, Y) for MODEL on a split of its data set."""
+    from .common import load_data, load_model, model_header, split_arrays
+
+    net = load_model(model)
+    header = model_header(model)
+    training = header.get("training") or {}
+    options = training.get("options") or {}
+    info = getattr(net, "training_info", None) or {}
+    dataset = dataset or options.get("dataset") or info.get("dataset") or header.get("dataset")
+    if dataset is None:
+        fail(f"{model} does not record the data set it was trained on; pass --dataset NAME")
+    ds = load_data(
+        dataset,
+        data_dir=data_dir or options.get("data_dir"),
+        label=label or options.get("label"),
+        test_fraction=options.get("test_fraction", 0.2),
+        seed=seed if seed is not None else options.get("seed", 0),
+    )
+    X_raw, y = split_arrays(ds, split)
+    if len(X_raw) == 0:
+        fail(f"the {split} split of {ds.name} is empty; choose another with --split")
+    if X_raw.shape[1] != net.sizes[0]:
+        fail(f"{ds.name} has {X_raw.shape[1]} features but the model's input layer has {net.sizes[0]}")
+    X = net.prepare_inputs(X_raw)
+    return net, X, _targets(net, ds, y)
+
+
+@app.command("explain")
+def explain_command(
+    model: Optional[Path] = typer.Argument(None, help="A model file written by deltaprop train (model.npz)."),
+    weight: Optional[str] = typer.Option(None, "--weight", help="L:J,K = net.weights[L-1][J, K] (L from 1, J and K from 0)."),
+    bias: Optional[str] = typer.Option(None, "--bias", help="L:J = net.biases[L-1][J]."),
+    layer: Optional[int] = typer.Option(None, "--layer", help="Explain all of layer L (net.weights[L-1]) for the batch."),
+    sensitivity: bool = typer.Option(False, "--sensitivity", help="Rank the parameters by |∂C/∂θ|."),
+    top: int = typer.Option(10, "--top", help="With --sensitivity: how many parameters."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="One example (a row of the split, from 0) instead of the batch average."),
+    dataset: Optional[str] = typer.Option(None, help="Data set [default: the one the model was trained on]."),
+    split: str = typer.Option("test", help="train, validation or test."),
+    seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's]."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index."),
+    notation: str = typer.Option("3b1b", help="3b1b, nielsen, ng-ml or ng-dl."),
+    output_format: str = typer.Option("text", "--format", help="text (terminal) or markdown (LaTeX in $...$)."),
+    l2: float = typer.Option(0.0, "--l2", help="L2 regularisation λ of the cost being differentiated."),
+    demo: bool = typer.Option(False, "--demo", help="3Blue1Brown's one-neuron-per-layer chain; explains w^(L)."),
+):
+    """Show the chain rule behind one gradient, with the network's own numbers."""
+    from ..explain import demo_chain, explain, explain_layer
+    from ..explain import sensitivity as rank_parameters
+
+    if notation.lower().replace("_", "-") not in NOTATIONS:
+        fail(f"unknown notation {notation!r}; choose one of: {', '.join(NOTATIONS)}")
+    if output_format not in FORMATS:
+        fail(f"--format must be text or markdown, got {output_format!r}")
+    modes = [m for m, on in (("--weight", weight is not None), ("--bias", bias is not None),
+                             ("--layer", layer is not None), ("--sensitivity", sensitivity)) if on]
+    if len(modes) > 1:
+        fail(f"give one of --weight, --bias, --layer or --sensitivity, not {' and '.join(modes)}")
+    w, b = _parse_parameter(weight, bias)
+
+    if demo:
+        if model is not None:
+            fail("--demo builds its own network; leave out MODEL")
+        if dataset is not None or data_dir is not None or label is not None:
+            fail("--demo has its own single example; leave out --dataset, --data-dir and --label")
+        net, X, Y = demo_chain()
+        if not modes:
+            w = (3, 0, 0)
+        if sample is None and layer is None and not sensitivity:
+            sample = 0  # the chain has one example: explain its cost C_0
+    else:
+        if model is None:
+            fail("give a MODEL file (from deltaprop train), or --demo")
+        if not modes:
+            fail("say what to explain: --weight L:J,K, --bias L:J, --layer L or --sensitivity")
+        net, X, Y = _model_data(model, dataset, split, seed, data_dir, label)
+
+    if layer is not None:
+        if sample is not None:
+            fail("--layer explains the batch; leave out --sample")
+        result = explain_layer(net, X, Y, layer=layer, notation=notation, l2=l2)
+    elif sensitivity:
+        if sample is not None:
+            X, Y = _one_row(X, Y, sample)
+        result = rank_parameters(net, X, Y, top=top, l2=l2, notation=notation)
+    else:
+        result = explain(net, X, Y, weight=w, bias=b, sample=sample, notation=notation, l2=l2)
+    typer.echo(result.to_markdown() if output_format == "markdown" else str(result), nl=False)
+
+
+def _one_row(X, Y, sample):
+    if not 0 <= sample < len(X):
+        fail(f"--sample {sample} is out of range; valid: 0..{len(X) - 1}")
+    return X[sample : sample + 1], Y[sample : sample + 1]
