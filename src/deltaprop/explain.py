@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .gradcheck import relative_error as _relative_error
+from .validation import check_l2
 from .notation import (
     CDOT,
     EPS,
@@ -139,16 +140,6 @@ def _check_notation(notation):
     if key not in NOTATION_CHOICES:
         raise ValueError(f"unknown notation {notation!r}; choose one of: {', '.join(NOTATION_CHOICES)}")
     return key
-
-
-def _check_l2(l2) -> float:
-    try:
-        value = float(l2)
-    except (TypeError, ValueError):
-        raise ValueError(f"l2 must be a non-negative number, got {l2!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
-    return value
 
 
 def _check_eps(eps) -> float:
@@ -280,8 +271,22 @@ def _derive(net, X, Y, kind, l, j, k, sample, l2, eps) -> _Derivation:
 
 
 # ============================================================================ the result
+class _Rendered:
+    """A result that renders itself from ``_doc()``: text for the terminal, Markdown with LaTeX
+    for notebooks (Jupyter calls ``_repr_markdown_``)."""
+
+    def __str__(self) -> str:
+        return self._doc().text()
+
+    def to_markdown(self) -> str:
+        return self._doc().markdown()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
 @dataclass
-class Explanation:
+class Explanation(_Rendered):
     """∂C/∂θ for one parameter θ, with its derivation (``str()``: terminal text,
     ``to_markdown()``: Markdown with LaTeX, displayed by Jupyter via ``_repr_markdown_``).
 
@@ -313,14 +318,6 @@ class Explanation:
     def _doc(self) -> Doc:
         return _render_parameter(self._derivation, self._notation())
 
-    def __str__(self) -> str:
-        return self._doc().text()
-
-    def to_markdown(self) -> str:
-        return self._doc().markdown()
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
 
 
 def explain(
@@ -345,7 +342,7 @@ def explain(
     _check_network(net)
     kind, l, j, k = _check_parameter(net, weight, bias)
     key = _check_notation(notation)
-    l2 = _check_l2(l2)
+    l2 = check_l2(l2)
     eps = _check_eps(eps)
     d = _derive(net, X, Y, kind, l, j, k, sample, l2, eps)
     return Explanation(
@@ -877,7 +874,7 @@ def demo_chain():
 
 # ============================================================================ layer view
 @dataclass
-class LayerExplanation:
+class LayerExplanation(_Rendered):
     """δ^l, ∂C/∂W^l and ∂C/∂b^l of one layer for a batch (engine layout: ``delta`` (m, n_l),
     ``grad_W`` (n_l, n_{l−1}), ``grad_b`` (n_l,)), with ``str()`` and ``to_markdown()``."""
 
@@ -895,14 +892,6 @@ class LayerExplanation:
     def _doc(self) -> Doc:
         return _render_layer(self, get_notation(self.notation, self._sizes))
 
-    def __str__(self) -> str:
-        return self._doc().text()
-
-    def to_markdown(self) -> str:
-        return self._doc().markdown()
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
 
 
 def explain_layer(net, X, Y, layer, notation: str = "3b1b", l2: float = 0.0) -> LayerExplanation:
@@ -913,7 +902,7 @@ def explain_layer(net, X, Y, layer, notation: str = "3b1b", l2: float = 0.0) -> 
     L = net.n_layers
     l = _check_index(layer, 1, L, f"layer (weights[layer-1], counted from 1; the network has {L})")
     key = _check_notation(notation)
-    l2 = _check_l2(l2)
+    l2 = check_l2(l2)
     work = _float64_network(net)
     X, Y = work.check_XY(X, Y)
     grads = work.backward(X, Y, l2=l2)
@@ -1055,7 +1044,7 @@ def sensitivity(net, X, Y, top: int = 10, l2: float = 0.0, notation: str = "3b1b
     if isinstance(top, (bool, np.bool_)) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
     key = _check_notation(notation)
-    l2 = _check_l2(l2)
+    l2 = check_l2(l2)
     work = _float64_network(net)
     X, Y = work.check_XY(X, Y)
     grads = work.backward(X, Y, l2=l2)

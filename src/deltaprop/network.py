@@ -32,7 +32,14 @@ import numpy as np
 from .activations import Activation, get_activation
 from .costs import Cost, get_cost, output_delta
 from .init import default_init, get_initialiser
-from .validation import aligned_empty, as_float_array, check_finite, check_inputs, check_targets
+from .validation import (
+    aligned_empty,
+    as_float_array,
+    check_finite,
+    check_inputs,
+    check_l2,
+    check_targets,
+)
 
 __all__ = ["Network", "Gradients", "ParameterList"]
 
@@ -349,7 +356,7 @@ class Network:
         X = self.prepare_inputs(X)
         Y = check_targets(prepare_targets(self, y), X.shape[0], self.sizes[-1], self.dtype, "y")
         self.cost_function.check_targets(Y)
-        return evaluate(self, X, Y, self._check_l2(l2))
+        return evaluate(self, X, Y, check_l2(l2))
 
     def _output(self, X):
         a = X
@@ -384,19 +391,9 @@ class Network:
         total = sum(float(np.einsum("ij,ij->", W, W, dtype=np.float64)) for W in self.weights)
         return l2 / (2.0 * m) * total
 
-    @staticmethod
-    def _check_l2(l2) -> float:
-        try:
-            l2 = float(l2)
-        except (TypeError, ValueError):
-            raise ValueError(f"l2 must be a non-negative number, got {l2!r}") from None
-        if not np.isfinite(l2) or l2 < 0:
-            raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
-        return l2
-
     def cost(self, X, Y, l2: float = 0.0) -> float:
         """C = (1/m) Σ_x C_x + λ/(2m) Σ_l ‖W^l‖², exactly the function ``backward`` differentiates."""
-        l2 = self._check_l2(l2)
+        l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
         zs, activations = self.feedforward(X)
         data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.activations[-1])
@@ -408,7 +405,7 @@ class Network:
         X has shape (m, n_0), Y shape (m, n_L) (one-hot rows for classification). Returns a
         ``Gradients`` with ∂C/∂W^l, ∂C/∂b^l, δ^l per example, and the z^l and a^l of the pass.
         """
-        l2 = self._check_l2(l2)
+        l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
         return self._backprop(X, Y, l2)
 

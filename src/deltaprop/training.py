@@ -26,7 +26,7 @@ import numpy as np
 
 from .optimizers import get_optimizer
 from .targets import one_hot
-from .validation import as_float_array, check_finite
+from .validation import as_float_array, check_finite, check_l2
 
 __all__ = [
     "fit",
@@ -352,7 +352,7 @@ def fit(
     epochs = _check_int("epochs", epochs)
     batch_size = _check_int("batch_size", batch_size)
     patience = _check_int("patience", patience)
-    l2 = net._check_l2(l2)
+    l2 = check_l2(l2)
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
 
     X = net.prepare_inputs(X, "X")

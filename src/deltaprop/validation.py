@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "aligned_empty"]
+__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "check_l2", "aligned_empty"]
 
 
 def as_float_array(values, dtype, name: str) -> np.ndarray:
@@ -23,6 +23,17 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(
             f"{name} contains {arr[tuple(bad)]} at [{where}]; NaN and infinity are not allowed"
         )
+
+
+def check_l2(l2) -> float:
+    """λ as a float, or a ValueError unless it is a finite number ≥ 0."""
+    try:
+        value = float(l2)
+    except (TypeError, ValueError):
+        raise ValueError(f"l2 must be a non-negative number, got {l2!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
+    return value
 
 
 def check_inputs(X, n_features: int, dtype, name: str = "X") -> np.ndarray:
