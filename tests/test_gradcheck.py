@@ -21,8 +21,8 @@ def test_gradcheck_passes_for_every_pairing(hidden, output, cost):
 class BrokenNetwork(dp.Network):
     """A network whose backward forgets g'(z) in the hidden layers: gradcheck must notice."""
 
-    def _backprop(self, X, Y, l2):
-        grads = super()._backprop(X, Y, l2)
+    def _backprop(self, X, Y, l2, sample_weight=None):
+        grads = super()._backprop(X, Y, l2, sample_weight)
         grads.weights[0] = grads.weights[0] * 1.01
         return grads
 

@@ -318,3 +318,36 @@ def test_assigning_weights_checks_shape_and_values(small):
 def test_negative_l2_rejected(small):
     with pytest.raises(ValueError, match="l2 must be a non-negative number"):
         small.backward(np.ones((1, 3)), np.ones((1, 2)), l2=-1)
+
+
+# ------------------------------------------------------------------ sample weights
+@pytest.mark.parametrize("output,cost", PAIRINGS)
+def test_weighted_gradients_match_central_differences(output, cost):
+    net, X, Y = build([4, 5, 3], "tanh", output, cost, 6, 5)
+    w = np.random.default_rng(1).uniform(0, 3, 6)
+    result = dp.gradcheck(net, X, Y, l2=0.4, sample_weight=w)
+    assert result.max_relative_error < 1e-7, str(result)
+
+
+def test_integer_weights_equal_repeated_examples():
+    net, X, Y = build([3, 4, 2], "sigmoid", "sigmoid", "binary_cross_entropy", 3, 2)
+    weighted = net.backward(X, Y, sample_weight=[2, 0, 1])
+    repeated = net.backward(X[[0, 0, 2]], Y[[0, 0, 2]])
+    assert weighted.cost == pytest.approx(repeated.cost, rel=1e-14)
+    for a, b in zip(weighted.weights + weighted.biases, repeated.weights + repeated.biases):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-16)
+    unit = net.backward(X, Y, sample_weight=np.ones(3))
+    plain = net.backward(X, Y)
+    for a, b in zip(unit.weights, plain.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+@pytest.mark.parametrize("w,message", [
+    ([1.0, 2.0], r"sample_weight must have shape \(3,\)"),
+    ([1.0, -1.0, 1.0], "must be ≥ 0"),
+    ([0.0, 0.0, 0.0], "must not be all zero"),
+    ([1.0, np.nan, 1.0], "sample_weight contains nan"),
+])
+def test_bad_sample_weight(small, w, message):
+    with pytest.raises(ValueError, match=message):
+        small.backward(np.ones((3, 3)), np.ones((3, 2)), sample_weight=w)

@@ -201,3 +201,16 @@ def test_regression_targets(blobs):
     assert net.evaluate(X, y)["accuracy"] is None
     assert net.evaluate(X, y)["cost"] < 0.05
     assert net.predict(X[:3]).shape == (3, 1)
+
+
+def test_fit_with_sample_weight_equals_repeating_examples(blobs):
+    """Integer weights in one full batch give the same steps as repeating the examples."""
+    X, y = blobs
+    X, y = X[:20], y[:20]
+    w = np.arange(20) % 3
+    repeated = np.repeat(np.arange(20), w)
+    a, b = new_net(), new_net()
+    a.fit(X, y, epochs=3, batch_size=20, learning_rate=0.3, sample_weight=w, shuffle=False)
+    b.fit(X[repeated], y[repeated], epochs=3, batch_size=len(repeated), learning_rate=0.3, shuffle=False)
+    for p, q in zip(a.weights, b.weights):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)

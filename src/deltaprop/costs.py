@@ -3,8 +3,10 @@
 Every cost is averaged over the m examples of a batch, C = (1/m) Σ_x C_x, and summed over the
 n_L outputs of one example. A cost provides
 
-    value(z, a, y, g)  the averaged cost C (a float), computed without log(0) or overflow;
-    grad_a(a, y)       ∂C_x/∂a for one example per row, shape (m, n_L) (not divided by m).
+    per_example(z, a, y)        C_x for every row, shape (m,), without log(0) or overflow;
+    value(z, a, y, g, weights)  the averaged cost C (a float); with sample weights w_x the
+                                weighted mean C = Σ_x w_x C_x / Σ_x w_x;
+    grad_a(a, y)                ∂C_x/∂a for one example per row, shape (m, n_L) (not divided by m).
 
 The output error of one example is the chain rule through the output activation g:
 
@@ -46,8 +48,15 @@ class Cost:
     #: The output activation for which δ^L = a − y exactly (None: none).
     closed_form_output: str | None = None
 
-    def value(self, z, a, y, g: Activation) -> float:
+    def per_example(self, z, a, y) -> np.ndarray:
         raise NotImplementedError
+
+    def value(self, z, a, y, g: Activation | None = None, weights=None) -> float:
+        """C = (1/m) Σ_x C_x, or Σ_x w_x C_x / Σ_x w_x with sample weights."""
+        c = self.per_example(z, a, y)
+        if weights is None:
+            return float(c.mean())
+        return float(np.dot(weights, c) / np.sum(weights, dtype=np.float64))
 
     def grad_a(self, a, y):
         raise NotImplementedError
@@ -72,9 +81,9 @@ class Quadratic(Cost):
 
     name = "quadratic"
 
-    def value(self, z, a, y, g):
+    def per_example(self, z, a, y):
         diff = a - y
-        return float(np.einsum("ij,ij->", diff, diff, dtype=np.float64) / a.shape[0])
+        return np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
 
     def grad_a(self, a, y):
         return 2.0 * (a - y)
@@ -92,10 +101,9 @@ class BinaryCrossEntropy(Cost):
     outputs = ("sigmoid",)
     closed_form_output = "sigmoid"
 
-    def value(self, z, a, y, g):
+    def per_example(self, z, a, y):
         log_a, log_1ma = Sigmoid.log_value(z), Sigmoid.log_complement(z)
-        total = -(np.sum(y * log_a, dtype=np.float64) + np.sum((1 - y) * log_1ma, dtype=np.float64))
-        return float(total / a.shape[0])
+        return -(np.sum(y * log_a, axis=1, dtype=np.float64) + np.sum((1 - y) * log_1ma, axis=1, dtype=np.float64))
 
     def grad_a(self, a, y):
         return (a - y) / (a * (1.0 - a))
@@ -119,8 +127,8 @@ class CategoricalCrossEntropy(Cost):
     outputs = ("softmax",)
     closed_form_output = "softmax"
 
-    def value(self, z, a, y, g):
-        return float(-np.sum(y * Softmax.log_value(z), dtype=np.float64) / a.shape[0])
+    def per_example(self, z, a, y):
+        return -np.sum(y * Softmax.log_value(z), axis=1, dtype=np.float64)
 
     def grad_a(self, a, y):
         return -y / a

@@ -69,13 +69,15 @@ class GradcheckResult:
         return "\n".join(lines)
 
 
-def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | None = 50, seed=0):
+def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | None = 50, seed=0,
+              sample_weight=None):
     """Check ``net.backward`` against central differences of ``net.cost``.
 
     The check runs on a float64 copy of ``net`` (a float32 network is checked through the same
     code at full precision); ``net`` itself is not changed. Arrays with more than ``max_checks``
     entries are sampled (``max_checks=None`` checks every entry), positions drawn with ``seed``.
-    Returns a ``GradcheckResult`` with one ``ArrayCheck`` per W^l and b^l.
+    ``sample_weight`` checks the weighted cost. Returns a ``GradcheckResult`` with one
+    ``ArrayCheck`` per W^l and b^l.
     """
     eps = float(eps)
     if not (np.isfinite(eps) and eps > 0):
@@ -84,7 +86,7 @@ def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | N
         raise ValueError(f"max_checks must be a positive integer or None, got {max_checks!r}")
     net64 = net.copy(dtype="float64")
     X, Y = net64.check_XY(X, Y)
-    grads = net64.backward(X, Y, l2=l2)
+    grads = net64.backward(X, Y, l2=l2, sample_weight=sample_weight)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     checks = []
@@ -101,9 +103,9 @@ def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | N
             for n, pos in enumerate(map(tuple, idx)):
                 original = theta[pos]
                 theta[pos] = original + eps
-                c_plus = net64.cost(X, Y, l2)
+                c_plus = net64.cost(X, Y, l2, sample_weight)
                 theta[pos] = original - eps
-                c_minus = net64.cost(X, Y, l2)
+                c_minus = net64.cost(X, Y, l2, sample_weight)
                 theta[pos] = original
                 numeric[n] = (c_plus - c_minus) / (2 * eps)
             analytic = np.array([analytic_all[i][tuple(p)] for p in idx])

@@ -38,6 +38,7 @@ from .validation import (
     check_finite,
     check_inputs,
     check_l2,
+    check_sample_weight,
     check_targets,
 )
 
@@ -391,25 +392,32 @@ class Network:
         total = sum(float(np.einsum("ij,ij->", W, W, dtype=np.float64)) for W in self.weights)
         return l2 / (2.0 * m) * total
 
-    def cost(self, X, Y, l2: float = 0.0) -> float:
-        """C = (1/m) Σ_x C_x + λ/(2m) Σ_l ‖W^l‖², exactly the function ``backward`` differentiates."""
+    def cost(self, X, Y, l2: float = 0.0, sample_weight=None) -> float:
+        """C = (1/m) Σ_x C_x + λ/(2m) Σ_l ‖W^l‖², exactly the function ``backward`` differentiates.
+
+        With ``sample_weight`` w (m,), the data term is the weighted mean Σ_x w_x C_x / Σ_x w_x."""
         l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
+        w = check_sample_weight(sample_weight, X.shape[0])
         zs, activations = self.feedforward(X)
-        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.activations[-1])
+        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.activations[-1], w)
         return data_cost + self._l2_term(l2, X.shape[0])
 
-    def backward(self, X, Y, l2: float = 0.0) -> Gradients:
+    def backward(self, X, Y, l2: float = 0.0, sample_weight=None) -> Gradients:
         """Backpropagation for a batch: the forward pass, then equations 1–4 (module docstring).
 
         X has shape (m, n_0), Y shape (m, n_L) (one-hot rows for classification). Returns a
         ``Gradients`` with ∂C/∂W^l, ∂C/∂b^l, δ^l per example, and the z^l and a^l of the pass.
+
+        With ``sample_weight`` w (m,) the cost is Σ_x w_x C_x / Σ_x w_x (+ the L2 term), so the
+        averages in equations 3 and 4 become weighted: ∂C/∂W^l = Σ_x w_x δ^l (a^{l−1})ᵀ / Σ_x w_x.
+        δ^l stays the per-example ∂C_x/∂z^l.
         """
         l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
-        return self._backprop(X, Y, l2)
+        return self._backprop(X, Y, l2, check_sample_weight(sample_weight, X.shape[0]))
 
-    def _backprop(self, X, Y, l2: float) -> Gradients:
+    def _backprop(self, X, Y, l2: float, sample_weight=None) -> Gradients:
         """``backward`` without the input checks (X, Y already arrays of the network's dtype)."""
         m = X.shape[0]
         L = self.n_layers
@@ -426,17 +434,23 @@ class Network:
             grad_a = delta @ W_next  # rows: ((W^{l+1})ᵀ δ^{l+1})ᵀ
             delta = self.activations[l - 1].backprop(zs[l - 1], activations[l], grad_a)
             deltas[l - 1] = delta
-        # (3), (4) gradients averaged over the batch, plus (λ/m) W^l
+        # (3), (4) gradients averaged over the batch (weighted: w_x / Σ w), plus (λ/m) W^l
         grad_W, grad_b = [], []
         for l in range(1, L + 1):
             delta, a_prev = deltas[l - 1], activations[l - 1]
-            gW = (delta.T @ a_prev) / m
+            if sample_weight is None:
+                gW = (delta.T @ a_prev) / m
+                gb = delta.sum(axis=0) / m
+            else:
+                weighted = delta * (sample_weight / sample_weight.sum()).astype(delta.dtype)[:, None]
+                gW = weighted.T @ a_prev
+                gb = weighted.sum(axis=0)
             if l2:
                 gW += (l2 / m) * self.weights[l - 1]
             grad_W.append(gW)
-            grad_b.append(delta.sum(axis=0) / m)
+            grad_b.append(gb)
 
-        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, g_L)
+        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, g_L, sample_weight)
         cost = data_cost + self._l2_term(l2, m)
         return Gradients(
             cost=cost,

@@ -26,7 +26,7 @@ import numpy as np
 
 from .optimizers import get_optimizer
 from .targets import one_hot
-from .validation import as_float_array, check_finite, check_l2
+from .validation import as_float_array, check_finite, check_l2, check_sample_weight
 
 __all__ = [
     "fit",
@@ -249,27 +249,35 @@ class ReferenceStep:
     Calling it returns the batch's cost and how many of its examples the network classified
     right before the step (0 for regression)."""
 
-    def __init__(self, net, optimizer, l2, X, Y, batch_size):
+    def __init__(self, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
         self.net, self.optimizer, self.l2 = net, optimizer, l2
         self.X, self.Y = X, Y
+        self.sample_weight = sample_weight
 
     def __call__(self, idx):
         X_batch, Y_batch = self.X[idx], self.Y[idx]
+        w_batch = None if self.sample_weight is None else self.sample_weight[idx]
         # λ belongs to the whole training set's cost J = (1/n) Σ C_x + λ/(2n) Σ‖W‖², so a batch
         # of m_b examples gets the penalty gradient (λ/n) W: backprop's λ' with λ'/m_b = λ/n.
         l2_batch = self.l2 * len(X_batch) / len(self.X)
-        grads = self.net._backprop(X_batch, Y_batch, l2_batch)
+        if w_batch is not None and not w_batch.sum() > 0:
+            return 0.0, count_correct(self.net, self.net._output(X_batch), Y_batch)  # all weights 0: no step
+        grads = self.net._backprop(X_batch, Y_batch, l2_batch, w_batch)
         params = [p for pair in zip(self.net.weights, self.net.biases) for p in pair]
         grad_list = [g for pair in zip(grads.weights, grads.biases) for g in pair]
         self.optimizer.step(params, grad_list)
         return grads.cost, count_correct(self.net, grads.activations[-1], Y_batch)
 
 
-def make_step(engine, net, optimizer, l2, X, Y, batch_size):
+def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
     """The train-step callable for ``engine``: "reference" (``ReferenceStep``), "fast"
-    (``fastpath.FastStep``) or "auto" (fast when available)."""
+    (``fastpath.FastStep``) or "auto" (fast when available; sample weights use the reference)."""
     if engine not in ("auto", "fast", "reference"):
         raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
+    if sample_weight is not None:
+        if engine == "fast":
+            raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
+        return ReferenceStep(net, optimizer, l2, X, Y, batch_size, sample_weight)
     if engine != "reference":
         try:
             from .fastpath import FastStep
@@ -281,7 +289,7 @@ def make_step(engine, net, optimizer, l2, X, Y, batch_size):
     return ReferenceStep(net, optimizer, l2, X, Y, batch_size)
 
 
-def _split_validation(net, X, Y, fraction, seed):
+def _split_validation(net, X, Y, fraction, seed, sample_weight=None):
     from sklearn.model_selection import train_test_split
 
     fraction = float(fraction)
@@ -293,10 +301,15 @@ def _split_validation(net, X, Y, fraction, seed):
         counts = np.bincount(labels.astype(np.int64))
         if counts[counts > 0].min() >= 2:
             stratify = labels
-    X_train, X_val, Y_train, Y_val = train_test_split(
-        X, Y, test_size=fraction, random_state=seed, stratify=stratify
+    if sample_weight is None:
+        X_train, X_val, Y_train, Y_val = train_test_split(
+            X, Y, test_size=fraction, random_state=seed, stratify=stratify
+        )
+        return X_train, Y_train, X_val, Y_val, None
+    X_train, X_val, Y_train, Y_val, w_train, _ = train_test_split(
+        X, Y, sample_weight, test_size=fraction, random_state=seed, stratify=stratify
     )
-    return X_train, Y_train, X_val, Y_val
+    return X_train, Y_train, X_val, Y_val, w_train
 
 
 def _check_int(name, value, minimum=1):
@@ -330,6 +343,7 @@ def fit(
     checkpoint_meta: dict | None = None,
     resume=None,
     engine: str = "auto",
+    sample_weight=None,
     **optimizer_options,
 ) -> History:
     """Train ``net`` by mini-batch gradient descent; see the module docstring.
@@ -347,6 +361,7 @@ def fit(
     ``checkpoint`` is a path written every ``checkpoint_every`` epochs; ``resume`` a checkpoint
     path to continue from (``checkpoint_every=None``: write it only on Ctrl-C). ``engine`` picks the train step: "reference" (``Network.backward``
     plus the optimizer), "fast" (``fastpath``, same updates to rounding) or "auto".
+    ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
     Returns the History (also stored as ``net.history``).
     """
     epochs = _check_int("epochs", epochs)
@@ -361,13 +376,14 @@ def fit(
         raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
     check_finite(Y, "y")
     net.cost_function.check_targets(Y)
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if Y.shape[1] != net.sizes[-1]:
         raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
 
     seed_int = seed if isinstance(seed, (int, np.integer)) else None
     X_val = Y_val = None
     if isinstance(validation, (float, int)) and not isinstance(validation, bool):
-        X, Y, X_val, Y_val = _split_validation(net, X, Y, validation, seed_int)
+        X, Y, X_val, Y_val, sample_weight = _split_validation(net, X, Y, validation, seed_int, sample_weight)
     elif validation is not None:
         try:
             Xv, yv = validation
@@ -402,7 +418,7 @@ def fit(
 
     m = X.shape[0]
     n_batches = -(-m // batch_size)
-    step = make_step(engine, net, opt, l2, X, Y, batch_size)
+    step = make_step(engine, net, opt, l2, X, Y, batch_size, sample_weight)
     best_cost, best_snapshot, since_best = np.inf, None, 0
     last_good = trainer.snapshot()
     for cb in callbacks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "check_l2", "aligned_empty"]
+__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "check_l2", "check_sample_weight", "aligned_empty"]
 
 
 def as_float_array(values, dtype, name: str) -> np.ndarray:
@@ -34,6 +34,22 @@ def check_l2(l2) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
     return value
+
+
+def check_sample_weight(sample_weight, m: int):
+    """Sample weights as a float64 array of shape (m,), each ≥ 0 and finite, not all 0;
+    None stays None (every example weighs 1)."""
+    if sample_weight is None:
+        return None
+    w = as_float_array(sample_weight, np.float64, "sample_weight")
+    if w.ndim != 1 or w.shape[0] != m:
+        raise ValueError(f"sample_weight must have shape ({m},), one weight per example, got {w.shape}")
+    check_finite(w, "sample_weight")
+    if (w < 0).any():
+        raise ValueError(f"sample_weight must be ≥ 0, got {w.min():g} at index {int(w.argmin())}")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must not be all zero")
+    return w
 
 
 def check_inputs(X, n_features: int, dtype, name: str = "X") -> np.ndarray:
