@@ -7,6 +7,7 @@ The public API:
     explain(net, X, Y, weight=(l, j, k))                           the chain rule with the numbers
     explain_layer(net, X, Y, layer=l), sensitivity(net, X, Y)
     save(net, path), load(path)                                    model files (.npz, no pickle)
+    MLPClassifier, MLPRegressor                                    scikit-learn estimators
     one_hot(labels, n_classes)                                     class labels -> target rows
 """
 
@@ -16,6 +17,7 @@ from .explain import explain, explain_layer, sensitivity
 from .gradcheck import GradcheckResult, gradcheck
 from .modelfile import load, save
 from .network import Gradients, Network
+from .sklearn import MLPClassifier, MLPRegressor
 from .targets import one_hot
 from .training import History, TrainingDiverged
 
@@ -34,6 +36,8 @@ __all__ = [
     "save",
     "load",
     "one_hot",
+    "MLPClassifier",
+    "MLPRegressor",
     "get_activation",
     "get_cost",
     "__version__",
