@@ -320,6 +320,27 @@ def load_dataset(
     )
 
 
+def load_recorded(options: dict, *, name=None, seed=None, data_dir=None, label=None,
+                  download: bool = True) -> Dataset:
+    """The data set a run was trained on, split exactly as in training, from the options the
+    run recorded (a model file's ``training.options``: dataset, seed, test_fraction, limit,
+    data_dir, label). Keyword arguments that are not None override the recorded values."""
+    options = options or {}
+    name = name or options.get("dataset")
+    if not name:
+        raise DatasetError("the run does not record its data set; pass one explicitly (--dataset)")
+    recorded_seed = options.get("seed")
+    return load_dataset(
+        name,
+        data_dir=data_dir or options.get("data_dir"),
+        label=label if label is not None else options.get("label"),
+        test_fraction=options.get("test_fraction", 0.2),
+        seed=seed if seed is not None else (recorded_seed if recorded_seed is not None else 0),
+        limit=options.get("limit"),
+        download=download,
+    )
+
+
 # --------------------------------------------------------------------------- argument checks
 
 

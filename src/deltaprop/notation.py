@@ -449,7 +449,9 @@ class Notation:
 
     def act_prime(self, g, l: int) -> M:
         base = self.act(g, l)
-        return M(base.text + "'", base.latex + "'")
+        # g^{[1]}' would be a double superscript in LaTeX; prime the braced group instead
+        latex = "{" + base.latex + "}'" if "^" in base.latex else base.latex + "'"
+        return M(base.text + "'", latex)
 
     def input_note(self) -> str:
         return "the input x"
@@ -711,7 +713,7 @@ class NgDL(Notation):
         T = paren(M("W") + self.sup(l + 1)) + TRANSPOSE
         return [
             ["matrix form, examples as columns: ", dA + EQ + T + " " + dZ_next, ", ",
-             M("dZ") + self.sup(l) + EQ + dA + M(" * ", r" * ") + self.act(g, l) + "'" + paren(M("Z") + self.sup(l))],
+             M("dZ") + self.sup(l) + EQ + dA + M(" * ", r" * ") + self.act_prime(g, l) + paren(M("Z") + self.sup(l))],
             ["shapes: ", shape(n, "m") + EQ + shape(n, n_next) + " " + shape(n_next, "m"),
              ": the transpose of ", M("W") + self.sup(l + 1), " ", shape(n_next, n),
              " carries the errors of layer ", self.layer_label(l + 1), " back to layer ", self.layer_label(l)],

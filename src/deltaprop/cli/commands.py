@@ -7,3 +7,4 @@ from . import predict  # noqa: F401
 from . import info  # noqa: F401
 from . import gradcheck  # noqa: F401
 from . import explain  # noqa: F401
+from . import report  # noqa: F401

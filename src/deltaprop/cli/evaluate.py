@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from .app import app, fail
-from .common import console, labels_of, load_data, load_model, model_header, split_arrays, to_json
+from ..datasets import load_recorded
+from .common import console, labels_of, load_model, model_header, split_arrays, to_json
 
 
 def evaluation(net, ds, split: str) -> dict:
@@ -46,14 +47,9 @@ def evaluate(
     net = load_model(model)
     training = model_header(model).get("training", {})
     options = training.get("options", {})
-    dataset = dataset or options.get("dataset")
-    if dataset is None:
+    if dataset is None and not options.get("dataset"):
         fail(f"{model} does not record its data set; pass --dataset")
-    ds = load_data(
-        dataset, data_dir=data_dir or options.get("data_dir"), label=label or options.get("label"),
-        test_fraction=options.get("test_fraction", 0.2),
-        seed=seed if seed is not None else options.get("seed", 0),
-    )
+    ds = load_recorded(options, name=dataset, seed=seed, data_dir=data_dir, label=label)
     result = evaluation(net, ds, split)
     if as_json:
         typer.echo(to_json(result), nl=False)

@@ -74,7 +74,8 @@ def _targets(net, ds, y) -> np.ndarray:
 
 def _model_data(model: Path, dataset, split, seed, data_dir, label):
     """(net, X, Y) for MODEL on a split of its data set."""
-    from .common import load_data, load_model, model_header, split_arrays
+    from ..datasets import load_recorded
+    from .common import load_model, model_header, split_arrays
 
     net = load_model(model)
     header = model_header(model)
@@ -84,13 +85,7 @@ def _model_data(model: Path, dataset, split, seed, data_dir, label):
     dataset = dataset or options.get("dataset") or info.get("dataset") or header.get("dataset")
     if dataset is None:
         fail(f"{model} does not record the data set it was trained on; pass --dataset NAME")
-    ds = load_data(
-        dataset,
-        data_dir=data_dir or options.get("data_dir"),
-        label=label or options.get("label"),
-        test_fraction=options.get("test_fraction", 0.2),
-        seed=seed if seed is not None else options.get("seed", 0),
-    )
+    ds = load_recorded(options, name=dataset, seed=seed, data_dir=data_dir, label=label)
     X_raw, y = split_arrays(ds, split)
     if len(X_raw) == 0:
         fail(f"the {split} split of {ds.name} is empty; choose another with --split")

@@ -145,28 +145,29 @@ def split_metrics(net, ds, l2):
 @app.command("train")
 def train(
     dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral."),
-    layers: Optional[str] = typer.Option(None, help="Hidden layer sizes, comma separated, e.g. 16,16 [default: 128]."),
+    layers: Optional[str] = typer.Option(None, help="Hidden layer sizes, comma separated, e.g. 16,16 (default: 128)."),
     activation: Optional[str] = typer.Option(None, help="Hidden activation: relu (default), sigmoid, tanh, leaky_relu, identity."),
-    output: Optional[str] = typer.Option(None, help="Output activation [default: softmax for cross_entropy, else sigmoid; identity for regression]."),
+    output: Optional[str] = typer.Option(None, help="Output activation (default: softmax for cross_entropy, else sigmoid; identity for regression)."),
     cost: Optional[str] = typer.Option(None, help="cross_entropy (default for classes), binary_cross_entropy, quadratic."),
-    init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng [default: by activation]."),
-    epochs: Optional[int] = typer.Option(None, help="Passes over the training set [default: 40]."),
-    batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch [default: 16]."),
-    learning_rate: Optional[float] = typer.Option(None, help="Step size α [default: 0.5 sgd, 0.05 momentum, 0.001 adam]."),
+    init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation)."),
+    epochs: Optional[int] = typer.Option(None, help="Passes over the training set (default: 40)."),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch (default: 16)."),
+    learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: 0.5 sgd, 0.05 momentum, 0.001 adam)."),
     optimizer: Optional[str] = typer.Option(None, help="adam (default), sgd or momentum."),
-    l2: Optional[float] = typer.Option(None, help="L2 regularisation λ (cost += λ/2m Σ W²) [default: 1]."),
-    seed: Optional[int] = typer.Option(None, help="Seed for the split, initial weights and shuffling [default: 1]."),
+    l2: Optional[float] = typer.Option(None, help="L2 regularisation λ (cost += λ/2m Σ W²) (default: 1)."),
+    seed: Optional[int] = typer.Option(None, help="Seed for the split, initial weights and shuffling (default: 0)."),
     dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast)."),
     out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png."),
     checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
-    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index [default: last]."),
-    test_fraction: Optional[float] = typer.Option(None, help="Test split for data sets without one [default: 0.2]."),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last)."),
+    test_fraction: Optional[float] = typer.Option(None, help="Test split for data sets without one (default: 0.2)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N training examples."),
     early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
-    patience: Optional[int] = typer.Option(None, help="Epochs without improvement before early stopping [default: 5]."),
+    patience: Optional[int] = typer.Option(None, help="Epochs without improvement before early stopping (default: 5)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
     from ..modelfile import load_checkpoint, save
@@ -217,7 +218,11 @@ def train(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console,
         )
-    callbacks = [] if quiet else [ProgressDisplay(progress)]
+    from ..monitor import GradientNorms
+
+    # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
+    callbacks = [GradientNorms(ds.X_train, labels_of(ds, ds.y_train), seed=opts["seed"])]
+    callbacks += [] if quiet else [ProgressDisplay(progress)]
     try:
         if progress is not None:
             progress.start()
@@ -272,3 +277,8 @@ def train(
     elif test:
         console.print(f"[bold green]test cost {test['cost']:.4f}[/bold green]  ({test['n']} examples)")
     console.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}")
+    if report:
+        from ..report import write_report
+
+        path = write_report(out, out / "report.html", dataset=ds)
+        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)")

@@ -1,0 +1,43 @@
+"""``deltaprop report``: the training report of a run as one self-contained HTML page.
+
+    deltaprop report RUN_DIR [-o report.html]
+
+RUN_DIR is what ``deltaprop train --out`` wrote (model.npz, metrics.json); the page is
+written to RUN_DIR/report.html unless ``-o`` says otherwise. See ``deltaprop.report``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..report.builder import MAX_DERIVED_PARAMETERS, N_EXAMPLES
+from .app import app, fail
+
+
+@app.command("report")
+def report_command(
+    run_dir: Path = typer.Argument(..., help="A run directory written by deltaprop train (or its model.npz)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the page (default: RUN_DIR/report.html)."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are (default: the run's)."),
+    examples: int = typer.Option(N_EXAMPLES, help="Training examples whose derivations the page stores."),
+    max_parameters: int = typer.Option(MAX_DERIVED_PARAMETERS, help="At most this many parameters of the diagram get stored derivations."),
+):
+    """Write the interactive training report: curves, the network, gradient norms, predictions,
+    and the chain-rule derivation behind any weight you click."""
+    from ..report import write_report
+    from .common import console
+
+    if not run_dir.exists():
+        fail(f"no run directory or model file at {run_dir}; train one with deltaprop train --out {run_dir}")
+    if examples < 1:
+        fail(f"--examples must be at least 1, got {examples}")
+    if max_parameters < 0:
+        fail(f"--max-parameters must be 0 or more, got {max_parameters}")
+    if output is not None and output.is_dir():
+        output = output / "report.html"
+    path = write_report(run_dir, output, data_dir=None if data_dir is None else str(data_dir),
+                        examples=examples, max_parameters=max_parameters)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser, no network needed)")

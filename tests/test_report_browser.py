@@ -1,0 +1,284 @@
+"""The training report in a real browser: headless Chromium (Debian's package) driven by
+Playwright. The page must load from disk with no console errors and no network, draw its
+charts, and show for a clicked connection or neuron a derivation whose number is the
+engine's gradient for that parameter and example.
+
+Skipped (with the reason) when Playwright or a Chromium binary is missing; CI installs both
+(.ci/run). Set DELTAPROP_CHROMIUM to use another Chromium build."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+
+from deltaprop.datasets import load_dataset  # noqa: E402
+from deltaprop.modelfile import load  # noqa: E402
+from deltaprop.training import prepare_targets  # noqa: E402
+
+
+def _chromium():
+    for candidate in (os.environ.get("DELTAPROP_CHROMIUM"), shutil.which("chromium"),
+                      shutil.which("chromium-browser"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+CHROMIUM = _chromium()
+if CHROMIUM is None:
+    pytest.skip("no Chromium binary (apt-get install chromium, or set DELTAPROP_CHROMIUM)", allow_module_level=True)
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def run_cli(*args):
+    result = subprocess.run([sys.executable, "-m", "deltaprop", *map(str, args)], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser")
+    run_cli("train", "--dataset", "moons", "--layers", "5,4", "--activation", "tanh", "--epochs", "6",
+            "--out", base / "moons", "--report", "--quiet")
+    run_cli("train", "--layers", "16", "--epochs", "2", "--out", base / "digits", "--quiet")
+    run_cli("report", base / "digits", "--max-parameters", "6", "--examples", "2")
+    return {"moons": base / "moons", "digits": base / "digits"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    profile = tempfile.mkdtemp(prefix="deltaprop-chromium-")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+class Page:
+    """A report opened in the browser, with everything it logged and requested."""
+
+    def __init__(self, context, path):
+        self.page = context.new_page()
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(Path(path).as_uri())
+        self.page.wait_for_function("document.body.dataset.ready !== undefined", timeout=60_000)
+        assert self.page.evaluate("document.body.dataset.ready") == "1", self.errors
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture
+def moons_page(browser, runs):
+    page = Page(browser, runs["moons"] / "report.html")
+    yield page
+    page.close()
+
+
+def training_data(run_dir):
+    opts = json.loads((run_dir / "metrics.json").read_text())["options"]
+    ds = load_dataset(opts["dataset"], seed=opts["seed"], test_fraction=opts["test_fraction"], limit=opts["limit"])
+    net = load(run_dir / "model.npz")
+    return net, net.prepare_inputs(ds.X_train), prepare_targets(net, np.asarray(ds.classes)[ds.y_train])
+
+
+def gradient(net, X, Y, pid, row):
+    kind, l, j, *k = pid.split("-")
+    grads = net.backward(X[row : row + 1], Y[row : row + 1])
+    l, j = int(l), int(j)
+    return float(grads.weights[l - 1][j, int(k[0])] if kind == "w" else grads.biases[l - 1][j])
+
+
+def shown_number(text):
+    """The number after the last '=' of the MathML's text (−0.0123, 1.2×10−5)."""
+    tail = text.split("=")[-1].strip().replace("\u2212", "-").replace(" ", "")
+    match = re.fullmatch(r"\(?(-?\d+(?:\.\d+)?)(?:×10(-?\d+))?\)?", tail)
+    assert match, f"no number at the end of {text!r}"
+    mantissa, exponent = match.groups()
+    return float(mantissa) * (10.0 ** int(exponent) if exponent else 1.0)
+
+
+def engine_value(page):
+    """The gradient the panel shows, read from the rendered derivation."""
+    return shown_number(page.locator("#derivation li.engine-value math").last.text_content())
+
+
+def selected_row(page):
+    return int(page.eval_on_selector("#example-picker", "s => s.selectedOptions[0].dataset.row"))
+
+
+CLICK_POINT = """
+(pid) => {
+  const g = document.querySelector(`#network-svg [data-param="${pid}"]`);
+  g.scrollIntoView({block: "center"});
+  const line = g.querySelector("line.hit"), circle = g.querySelector("circle");
+  const m = (line || circle).getScreenCTM();
+  const pts = [];
+  if (line) {
+    const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => +line.getAttribute(a));
+    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85]) pts.push([x1 + (x2 - x1) * t, y1 + (y2 - y1) * t]);
+  } else {
+    pts.push([+circle.getAttribute("cx"), +circle.getAttribute("cy")]);
+  }
+  for (const [x, y] of pts) {
+    const p = new DOMPoint(x, y).matrixTransform(m);
+    const hit = document.elementFromPoint(p.x, p.y);
+    if (hit && hit.closest("[data-param]") === g) return [p.x, p.y];
+  }
+  return null;
+}
+"""
+
+
+def click_parameter(page, candidates):
+    """Click the first of ``candidates`` (ids) that the mouse can reach; returns its id."""
+    for pid in candidates:
+        point = page.evaluate(CLICK_POINT, pid)
+        if point is not None:
+            page.mouse.click(*point)
+            page.wait_for_function(f"document.getElementById('derivation').dataset.param === '{pid}'")
+            return pid
+    raise AssertionError(f"none of {candidates[:5]}... could be clicked")
+
+
+def derived_ids(page, prefix):
+    return page.eval_on_selector_all(
+        f'#network-svg [data-derived="1"][data-param^="{prefix}"]', "els => els.map(e => e.dataset.param)")
+
+
+# ---------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("name", ["moons", "digits"])
+def test_page_loads_offline_without_errors_and_draws_its_charts(browser, runs, name):
+    page = Page(browser, runs[name] / "report.html")
+    try:
+        charts = page.page.evaluate("""() => [...document.querySelectorAll("[id^=fig-]")].map(el => ({
+            id: el.id, traces: (el.data || []).length, svg: el.querySelectorAll(".main-svg").length,
+            lines: [...el.querySelectorAll(".scatterlayer .js-line")].filter(p => /^M[^M]*L/.test(p.getAttribute("d") || "")).length,
+            points: el.querySelectorAll(".scatterlayer .point").length,
+            bars: el.querySelectorAll(".barlayer .point").length,
+            images: el.querySelectorAll(".hm image").length,
+            contours: el.querySelectorAll(".contourlayer path").length}))""")
+        by_id = {c["id"]: c for c in charts}
+        assert all(c["svg"] > 0 and c["traces"] > 0 for c in charts), charts
+        assert by_id["fig-curves"]["lines"] >= 4  # training/validation cost and accuracy
+        assert by_id["fig-gradients"]["lines"] >= 2  # ‖∂C/∂W^l‖ per layer (biases: legend only)
+        assert by_id["fig-histograms"]["bars"] > 10
+        if name == "moons":
+            assert by_id["fig-boundary"]["contours"] > 0 and by_id["fig-boundary"]["points"] > 400
+        else:
+            assert by_id["fig-first_layer"]["images"] == 16  # one per hidden neuron
+            assert by_id["fig-confusion"]["images"] == 1
+            assert page.page.locator("figure.mistake img").count() > 0
+        assert page.page.locator("#derivation math").count() > 10  # MathML, rendered
+        box = page.page.locator("#derivation math").first.bounding_box()
+        assert box and box["height"] > 5 and box["width"] > 5
+        assert page.errors == []
+        outside = [u for u in page.requests if not u.startswith(("file:", "data:", "blob:"))]
+        assert outside == []
+    finally:
+        page.close()
+
+
+def test_learning_curves_show_values_on_hover(moons_page):
+    page = moons_page.page
+    area = page.locator("#fig-curves .nsewdrag").first
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    page.mouse.move(x - 40, y - 10)
+    page.mouse.move(x, y, steps=5)  # plotly reacts to a stream of mousemove events
+    page.wait_for_function(
+        "(document.querySelector('#fig-curves .hoverlayer') || {}).textContent.includes('training cost')",
+        timeout=10_000)
+    hover = page.locator("#fig-curves .hoverlayer").text_content()
+    assert "training cost" in hover and re.search(r"\d\.\d{3}", hover)
+
+
+def test_clicking_a_connection_shows_the_engines_gradient(moons_page, runs):
+    page = moons_page.page
+    net, X, Y = training_data(runs["moons"])
+    for layer in ("w-1-", "w-3-"):
+        pid = click_parameter(page, derived_ids(page, layer))
+        row = selected_row(page)
+        assert engine_value(page) == pytest.approx(gradient(net, X, Y, pid, row), rel=1e-10, abs=1e-300)
+        _, l, j, k = pid.split("-")
+        assert f"net.weights[{int(l) - 1}][{j}, {k}]" in page.locator("#derivation").text_content()
+        assert page.locator(f'#network-svg .selected[data-param="{pid}"]').count() == 1
+        # another example: the derivation is redone with that example's numbers
+        page.select_option("#example-picker", "2")
+        row2 = selected_row(page)
+        assert row2 != row
+        assert engine_value(page) == pytest.approx(gradient(net, X, Y, pid, row2), rel=1e-10, abs=1e-300)
+        page.select_option("#example-picker", "0")
+    assert moons_page.errors == []
+
+
+def test_clicking_a_neuron_shows_its_bias_gradient(moons_page, runs):
+    page = moons_page.page
+    net, X, Y = training_data(runs["moons"])
+    pid = click_parameter(page, derived_ids(page, "b-2-"))
+    assert engine_value(page) == pytest.approx(gradient(net, X, Y, pid, selected_row(page)), rel=1e-10, abs=1e-300)
+    assert "bias" in page.locator("#derivation h4").text_content()
+
+
+def test_switching_notation_changes_the_symbols_not_the_number(moons_page):
+    page = moons_page.page
+    pid = click_parameter(page, derived_ids(page, "w-2-"))
+    texts, values, headers = {}, {}, {}
+    for key in ("3b1b", "nielsen", "ng-ml", "ng-dl"):
+        page.select_option("#notation-picker", key)
+        page.wait_for_function(f"document.getElementById('derivation').dataset.notation === '{key}'")
+        texts[key] = page.locator("#derivation").text_content()
+        values[key] = engine_value(page)
+        headers[key] = page.locator("#param-header math").first.text_content()
+    assert len(set(texts.values())) == 4
+    assert "Θ" in texts["ng-ml"] and "Θ" not in texts["3b1b"]
+    assert "(L−1)" in texts["3b1b"] and "dz[" in texts["ng-dl"]
+    assert len(set(values.values())) == 1
+    # the parameter's own symbol follows the notation too: w, w, Θ, W
+    assert headers["ng-ml"].startswith("Θ") and headers["3b1b"].startswith("w") and headers["ng-dl"].startswith("W")
+    assert len(set(headers.values())) == 4 and pid.startswith("w-2-")
+
+
+def test_a_parameter_without_a_stored_derivation_shows_the_command(browser, runs):
+    page = Page(browser, runs["digits"] / "report.html")
+    try:
+        underived = page.page.eval_on_selector_all(
+            '#network-svg [data-derived="0"][data-param^="w-"]', "els => els.map(e => e.dataset.param)")
+        assert underived
+        pid = click_parameter(page.page, underived)
+        _, l, j, k = pid.split("-")
+        command = page.page.locator("#derivation pre").text_content()
+        assert command.startswith("deltaprop explain ") and f"--weight {l}:{j},{k}" in command
+        assert "--split train --sample" in command
+        assert "derivations for 6 of the" in page.page.locator("#bound").text_content()
+        # the picker reaches the stored ones
+        stored = page.page.eval_on_selector_all(
+            '#network-svg [data-derived="1"]', "els => els.map(e => e.dataset.param)")
+        page.page.select_option("#param-picker", stored[0])
+        page.page.wait_for_selector("#derivation li.engine-value")
+        assert page.errors == []
+    finally:
+        page.close()
