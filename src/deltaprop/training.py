@@ -19,6 +19,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -233,6 +234,39 @@ class Trainer:
             "history": [dict(r) for r in self.history.records],
         }
 
+    def run_epoch(self, step, order, callbacks, last_good) -> dict:
+        """One pass over the training examples in ``order``, a mini-batch step at a time.
+
+        Returns the epoch's record: the mean batch cost and, for classifiers, the fraction of
+        examples classified right. A NaN or infinite cost restores ``last_good`` (the snapshot
+        of the last whole epoch) and raises ``TrainingDiverged``."""
+        m, size = len(order), self.batch_size
+        n_batches = -(-m // size)
+        total, correct = 0.0, 0
+        for b in range(n_batches):
+            idx = order[b * size : (b + 1) * size]
+            cost, n_correct = step(idx)
+            if not math.isfinite(cost):
+                self.restore(last_good)
+                self.history.stop_reason = "diverged"
+                self.net.history = list(self.history.records)
+                rate = self.optimizer.learning_rate
+                raise TrainingDiverged(
+                    f"the cost became {cost} in epoch {self.epoch + 1}, batch {b + 1}: training "
+                    f"diverged; try a smaller learning rate (now {rate:g}, e.g. {rate / 10:g}). "
+                    f"The weights of epoch {self.epoch} were kept.",
+                    self.history,
+                )
+            total += cost * len(idx)
+            correct += n_correct
+            for cb in callbacks:
+                cb.on_batch_end(self, b, n_batches, cost)
+        self.epoch += 1
+        record = {"epoch": self.epoch, "cost": total / m}
+        if self.net.classes_ is not None:
+            record["accuracy"] = correct / m
+        return record
+
     def restore(self, snap: dict) -> None:
         self.net.weights, self.net.biases = snap["weights"], snap["biases"]
         self.optimizer.load_state_dict(snap["optimizer"])
@@ -417,63 +451,41 @@ def fit(
         _resume(trainer, resume)
 
     m = X.shape[0]
-    n_batches = -(-m // batch_size)
     step = make_step(engine, net, opt, l2, X, Y, batch_size, sample_weight)
     best_cost, best_snapshot, since_best = np.inf, None, 0
     last_good = trainer.snapshot()
     for cb in callbacks:
         cb.on_train_begin(trainer)
     try:
-        while trainer.epoch < epochs:
-            start = time.perf_counter()
-            order = rng.permutation(m) if shuffle else np.arange(m)
-            total, correct = 0.0, 0
-            for b in range(n_batches):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-                    cost, n_correct = step(idx)
-                if not np.isfinite(cost):
-                    trainer.restore(last_good)
-                    trainer.history.stop_reason = "diverged"
-                    net.history = list(trainer.history.records)
-                    raise TrainingDiverged(
-                        f"the cost became {cost} in epoch {trainer.epoch + 1}, batch {b + 1}: training "
-                        f"diverged; try a smaller learning rate (now {opt.learning_rate:g}, e.g. "
-                        f"{opt.learning_rate / 10:g}). The weights of epoch {trainer.epoch} were kept.",
-                        trainer.history,
-                    )
-                total += cost * len(idx)
-                correct += n_correct
-                for cb in callbacks:
-                    cb.on_batch_end(trainer, b, n_batches, cost)
-            trainer.epoch += 1
-            record = {"epoch": trainer.epoch, "cost": total / m}
-            if net.classes_ is not None:
-                record["accuracy"] = correct / m
-            if X_val is not None:
-                val = evaluate(net, X_val, Y_val)  # the data cost, without the L2 penalty
-                record["val_cost"] = val["cost"]
-                record["val_accuracy"] = val["accuracy"]
-            record["time"] = time.perf_counter() - start
-            record = {k: v for k, v in record.items() if v is not None}
-            trainer.history.records.append(record)
-            last_good = trainer.snapshot()
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked per batch
+            while trainer.epoch < epochs:
+                start = time.perf_counter()
+                order = rng.permutation(m) if shuffle else np.arange(m)
+                record = trainer.run_epoch(step, order, callbacks, last_good)
+                if X_val is not None:
+                    val = evaluate(net, X_val, Y_val)  # the data cost, without the L2 penalty
+                    record["val_cost"] = val["cost"]
+                    if val["accuracy"] is not None:
+                        record["val_accuracy"] = val["accuracy"]
+                record["time"] = time.perf_counter() - start
+                trainer.history.records.append(record)
+                last_good = trainer.snapshot()
 
-            stop = False
-            if X_val is not None:
-                if record["val_cost"] < best_cost:
-                    best_cost, since_best = record["val_cost"], 0
-                    trainer.history.best_epoch = trainer.epoch
-                    best_snapshot = last_good if restore_best else None
-                else:
-                    since_best += 1
-                    if early_stopping and since_best >= patience:
-                        stop = True
-                        trainer.history.stop_reason = "early_stopping"
-            for cb in callbacks:
-                stop = bool(cb.on_epoch_end(trainer, record)) or stop
-            if stop:
-                break
+                stop = False
+                if X_val is not None:
+                    if record["val_cost"] < best_cost:
+                        best_cost, since_best = record["val_cost"], 0
+                        trainer.history.best_epoch = trainer.epoch
+                        best_snapshot = last_good if restore_best else None
+                    else:
+                        since_best += 1
+                        if early_stopping and since_best >= patience:
+                            stop = True
+                            trainer.history.stop_reason = "early_stopping"
+                for cb in callbacks:
+                    stop = bool(cb.on_epoch_end(trainer, record)) or stop
+                if stop:
+                    break
     except KeyboardInterrupt:
         trainer.history.stop_reason = "interrupted"
         trainer.restore(last_good)

@@ -17,6 +17,13 @@ def as_float_array(values, dtype, name: str) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError pointing at the first NaN or infinity in ``arr``."""
+    # A NaN or ±inf anywhere makes the sum non-finite; the sum needs no array-sized temporary
+    # (np.isfinite(arr) would allocate one boolean per entry). Only when the sum is not finite
+    # (which a huge but finite array can also cause) is the exact element-wise search run.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if np.isfinite(total):
+        return
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = ", ".join(str(int(i)) for i in bad)
