@@ -519,6 +519,20 @@ def time_rows(rows, rounds, settle, have_torch, log):
     return results
 
 
+def _best_epoch_time(run, rounds, settle, between=None) -> float:
+    """The best seconds per epoch of ``run`` (which trains EPOCHS epochs) over ``rounds``;
+    ``between`` runs after each timed run (e.g. interleaved limit measurements)."""
+    best = float("inf")
+    for _ in range(rounds):
+        _settle(settle)
+        t0 = time.perf_counter()
+        run()
+        best = min(best, (time.perf_counter() - t0) / EPOCHS)
+        if between is not None:
+            between()
+    return best
+
+
 def time_scaling(quick, rounds, settle, log):
     """deltaprop's time per epoch as the data set grows and as the hidden layer widens."""
     data_rows = []
@@ -527,12 +541,7 @@ def time_scaling(quick, rounds, settle, log):
         epochs_peak = _epochs_peak_callback()
         run = make_deltaprop([784, 100, 10], 128, X, y, "fast", EPOCHS, callbacks=[epochs_peak])
         run()
-        best = float("inf")
-        for _ in range(rounds):
-            _settle(settle)
-            t0 = time.perf_counter()
-            run()
-            best = min(best, (time.perf_counter() - t0) / EPOCHS)
+        best = _best_epoch_time(run, rounds, settle)
         growth = peak_traced_growth(run)
         data_rows.append({"samples": n, "epoch_s": best, "us_per_sample": best / n * 1e6,
                           "peak_traced_growth": growth, "peak_traced_growth_epochs": epochs_peak.growth,
@@ -548,13 +557,7 @@ def time_scaling(quick, rounds, settle, log):
         run = make_deltaprop(sizes, 128, X, y, "fast", EPOCHS)
         run()
         limit = MatmulLimit(sizes, 128)
-        best = float("inf")
-        for _ in range(rounds):
-            _settle(settle)
-            t0 = time.perf_counter()
-            run()
-            best = min(best, (time.perf_counter() - t0) / EPOCHS)
-            limit.measure(min_time=0.01)
+        best = _best_epoch_time(run, rounds, settle, between=lambda: limit.measure(min_time=0.01))
         width_rows.append({"sizes": sizes, "samples": n, "epoch_s": best, "us_per_sample": best / n * 1e6,
                            "limit_epoch_s": n / limit.rate(), "fraction_of_limit": (n / limit.rate()) / best})
         log(f"  width {width:>5}: {best:.3f} s/epoch")
