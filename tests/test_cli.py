@@ -167,6 +167,7 @@ def test_divergence_is_a_clear_error(tmp_path):
     (["evaluate", "/nonexistent/model.npz"], "/nonexistent/model.npz"),
     (["info", "README_NOT_A_MODEL.txt"], "README_NOT_A_MODEL.txt"),
     (["gradcheck"], "give a MODEL file or --layers"),
+    (["train", "--out", "README_NOT_A_MODEL.txt", "--epochs", "1"], "README_NOT_A_MODEL.txt"),
 ])
 def test_user_mistakes_get_one_line_errors(tmp_path, args, message):
     (tmp_path / "README_NOT_A_MODEL.txt").write_text("hello")

@@ -214,3 +214,69 @@ def test_fit_with_sample_weight_equals_repeating_examples(blobs):
     b.fit(X[repeated], y[repeated], epochs=3, batch_size=len(repeated), learning_rate=0.3, shuffle=False)
     for p, q in zip(a.weights, b.weights):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
+def test_resume_after_the_best_epoch_keeps_the_early_stopping_state(tmp_path):
+    """Interrupted after the best epoch but before early stopping fires, the resumed run must
+    stop at the same epoch and restore the same best weights as the uninterrupted one."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:600] / 16
+    y = y[:600]
+
+    def net():
+        return dp.Network([64, 32, 10], activation="relu", output="softmax", cost="cross_entropy", seed=0)
+
+    kw = dict(epochs=40, batch_size=16, learning_rate=0.01, optimizer="adam", validation=0.3, seed=1,
+              early_stopping=True, patience=2)
+    straight = net()
+    h = straight.fit(X, y, **kw)
+    assert h.stop_reason == "early_stopping"
+    best, stopped = h.best_epoch, len(h)
+    assert stopped == best + 2
+    ckpt = tmp_path / "c.npz"
+    first = net()
+    first.fit(X, y, checkpoint=ckpt, checkpoint_every=None, callbacks=[InterruptAt(best + 1)], **kw)
+    resumed = net()
+    h2 = resumed.fit(X, y, checkpoint=ckpt, resume=ckpt, **kw)
+    assert (h2.stop_reason, h2.best_epoch, len(h2)) == ("early_stopping", best, stopped)
+    for a, b in zip(list(straight.weights) + list(straight.biases), list(resumed.weights) + list(resumed.biases)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_history_includes_what_callbacks_add(blobs, tmp_path):
+    class Tag(Callback):
+        def on_epoch_end(self, trainer, record):
+            record["tag"] = trainer.epoch
+
+    X, y = blobs
+    ckpt = tmp_path / "c.npz"
+    new_net().fit(X, y, epochs=3, checkpoint=ckpt, checkpoint_every=None, callbacks=[Tag(), InterruptAt(2)])
+    from deltaprop.modelfile import load_checkpoint
+
+    saved = load_checkpoint(ckpt)
+    assert [r["tag"] for r in saved.net.history] == [1, 2]
+    assert saved.meta["epoch"] == 2
+
+
+def test_parameters_that_overflow_count_as_divergence():
+    """One full batch per epoch: the cost is measured before the step, so only the check of the
+    parameters after the step can notice that they overflowed."""
+    X = np.array([[1e3, -1e3], [2e3, 5e2]])
+    Y = np.array([[1.0], [0.0]])
+    net = dp.Network([2, 1], activation="identity", cost="quadratic", seed=0)
+    with pytest.raises(TrainingDiverged, match="parameters overflowed") as info:
+        net.fit(X, Y, epochs=50, batch_size=2, learning_rate=1e307, optimizer="sgd", shuffle=False)
+    assert np.isfinite(net.cost(X, Y))
+    assert info.value.history.stop_reason == "diverged"
+
+
+def test_failed_fit_leaves_classes_unset(blobs):
+    X, y = blobs
+    net = new_net()
+    with pytest.raises(ValueError, match="X has 300 examples but y has 299"):
+        net.fit(X, y[:299])
+    assert net.classes_ is None
+    with pytest.raises(ValueError, match="y must have 3 columns to match the output layer, got 1"):
+        net.fit(X, np.zeros((300, 1)))

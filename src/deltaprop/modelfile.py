@@ -52,6 +52,7 @@ FORMAT_VERSION = 1
 HEADER_KEY = "header.json"
 _PREPROCESSING = "preprocessing/"
 _OPTIMIZER = "optimizer/"
+_STATE = "state/"
 _RESERVED = {
     "format", "format_version", "kind", "deltaprop_version", "saved_at", "network",
     "classes", "classes_dtype", "preprocessing", "history", "checkpoint",
@@ -70,6 +71,8 @@ class Checkpoint:
     net: Network
     optimizer_state: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    #: Other named arrays of the training state (e.g. the best weights for early stopping).
+    arrays: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- writing
@@ -87,20 +90,21 @@ def save(net: Network, path, extra_meta: dict | None = None) -> Path:
     return _write(path, header, arrays)
 
 
-def save_checkpoint(path, net: Network, optimizer_state: dict, meta: dict) -> Path:
+def save_checkpoint(path, net: Network, optimizer_state: dict, meta: dict, extra_arrays: dict | None = None) -> Path:
     """Write a training checkpoint atomically: the model, plus the optimizer's arrays (stored
-    under ``optimizer/<name>``) and ``meta`` (JSON-able: epoch, ``rng.bit_generator.state``,
-    settings, ...; stored in the header under "checkpoint"). Returns the path."""
+    under ``optimizer/<name>``), other training-state arrays (``extra_arrays``, stored under
+    ``state/<name>``) and ``meta`` (JSON-able: epoch, ``rng.bit_generator.state``, settings,
+    ...; stored in the header under "checkpoint"). Returns the path."""
     header, arrays = _net_payload(net)
     header["kind"] = "checkpoint"
-    if not isinstance(optimizer_state, dict):
-        raise ModelFileError(
-            f"optimizer_state must be a dict of name -> array, got {type(optimizer_state).__name__}"
-        )
-    for name, value in optimizer_state.items():
-        if not isinstance(name, str) or not name:
-            raise ModelFileError(f"optimizer_state keys must be non-empty strings, got {name!r}")
-        arrays[_OPTIMIZER + name] = _plain_array(value, f"optimizer_state[{name!r}]")
+    for prefix, what, group in ((_OPTIMIZER, "optimizer_state", optimizer_state),
+                                (_STATE, "extra_arrays", extra_arrays or {})):
+        if not isinstance(group, dict):
+            raise ModelFileError(f"{what} must be a dict of name -> array, got {type(group).__name__}")
+        for name, value in group.items():
+            if not isinstance(name, str) or not name:
+                raise ModelFileError(f"{what} keys must be non-empty strings, got {name!r}")
+            arrays[prefix + name] = _plain_array(value, f"{what}[{name!r}]")
     if not isinstance(meta, dict):
         raise ModelFileError(f"checkpoint meta must be a dict, got {type(meta).__name__}")
     header["checkpoint"] = meta
@@ -245,15 +249,14 @@ def load_checkpoint(path) -> Checkpoint:
                 f"{path}: is a {header.get('kind', 'model')!r} file, not a checkpoint; use load()"
             )
         net = _build_net(npz, header, path)
-        optimizer_state = {
-            key[len(_OPTIMIZER):]: _array(npz, key, path)
-            for key in npz.files
-            if key.startswith(_OPTIMIZER)
-        }
+        optimizer_state, extra = (
+            {key[len(prefix):]: _array(npz, key, path) for key in npz.files if key.startswith(prefix)}
+            for prefix in (_OPTIMIZER, _STATE)
+        )
         meta = header.get("checkpoint")
         if not isinstance(meta, dict):
             raise ModelFileError(f"{path}: the checkpoint's 'checkpoint' header entry must be an object")
-        return Checkpoint(net=net, optimizer_state=optimizer_state, meta=meta)
+        return Checkpoint(net=net, optimizer_state=optimizer_state, meta=meta, arrays=extra)
 
 
 class _open:
@@ -350,8 +353,6 @@ def _build_net(npz, header: dict, path: Path) -> Network:
         net = Network.from_config(config)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelFileError(f"{path}: invalid network description in the header ({_reason(exc)})") from None
-    if isinstance(config.get("init"), str):
-        net.init = config["init"]
 
     sizes = net.sizes
     for kind, symbol in (("weights", "W"), ("biases", "b")):

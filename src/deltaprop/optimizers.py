@@ -13,6 +13,8 @@ The parameter list is [W^1, b^1, W^2, b^2, ...]; state arrays follow the same or
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "get_optimizer"]
@@ -152,8 +154,9 @@ class Adam(_Stateful):
     def _update(self, params, grads):
         self._ensure_state(params)
         b1, b2, t = self.beta1, self.beta2, self.t
-        step = self.learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
-        eps_hat = self.epsilon * np.sqrt(1 - b2**t)
+        # Python floats (math.sqrt), so float32 parameters stay float32 in the products below
+        step = self.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
+        eps_hat = self.epsilon * math.sqrt(1 - b2**t)
         for theta, g, m, v in zip(params, grads, self.state["m"], self.state["v"]):
             m *= b1
             m += (1 - b1) * g

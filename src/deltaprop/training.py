@@ -27,7 +27,7 @@ import numpy as np
 
 from .optimizers import get_optimizer
 from .targets import one_hot
-from .validation import as_float_array, check_finite, check_l2, check_sample_weight
+from .validation import as_float_array, check_finite, check_l2, check_sample_weight, is_finite
 
 __all__ = [
     "fit",
@@ -133,8 +133,8 @@ def prepare_targets(net, y, fit_classes: bool = False):
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
-            f"y contains label {y[unknown][0]!r} which is not one of the network's classes "
-            f"{list(classes)}"
+            f"y contains label {y[unknown][0].item()!r} which is not one of the network's classes "
+            f"{classes.tolist()}"
         )
     if n_out == 1:
         return index.astype(net.dtype).reshape(-1, 1)
@@ -171,8 +171,10 @@ class Checkpointer(Callback):
     """Writes a checkpoint every ``every`` epochs and at the end (``every=None``: only on Ctrl-C),
     and on Ctrl-C one of the last whole epoch.
 
-    The file holds the weights, the optimizer's state, the Generator's state, the epoch and the
-    history; ``fit(..., resume=path)`` continues from it. Writes are atomic.
+    The file holds the weights, the optimizer's state, the Generator's state, the epoch, the
+    history and the early-stopping state (best cost and weights); ``fit(..., resume=path)``
+    continues from it. Writes are atomic. ``fit`` drives its own Checkpointer (``checkpoint=``)
+    after the other callbacks, so the file includes what they add to the epoch's record.
     """
 
     def __init__(self, path, every: int | None = 1, extra_meta: dict | None = None):
@@ -183,8 +185,11 @@ class Checkpointer(Callback):
         self.extra_meta = extra_meta or {}
         self.last_written_epoch = None
 
+    def due(self, trainer) -> bool:
+        return self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs)
+
     def on_epoch_end(self, trainer, record):
-        if self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs):
+        if self.due(trainer):
             self.write(trainer)
         return False
 
@@ -196,21 +201,28 @@ class Checkpointer(Callback):
             return
         net = trainer.net.copy()  # the live network may be mid-epoch; write the snapshot's state
         net.weights, net.biases = snap["weights"], snap["biases"]
+        net.history = snap["history"]
+        best = snap["best"]
         meta = {
             "epoch": snap["epoch"],
             "rng_state": snap["rng_state"],
-            "history": snap["history"],
+            "early_stopping": {k: best[k] for k in ("cost", "since", "epoch")},
             "settings": trainer.settings,
             **self.extra_meta,
         }
-        save_checkpoint(self.path, net, snap["optimizer"], meta)
+        arrays = {}
+        if best["weights"] is not None:
+            for l, (W, b) in enumerate(zip(best["weights"], best["biases"]), start=1):
+                arrays[f"best_W{l}"], arrays[f"best_b{l}"] = W, b
+        save_checkpoint(self.path, net, snap["optimizer"], meta, arrays)
         self.last_written_epoch = snap["epoch"]
 
 
 # ---------------------------------------------------------------------------- the loop
 class Trainer:
     """State of one ``fit`` run, what callbacks see: ``net``, ``optimizer``, ``epoch`` (epochs
-    completed), ``epochs``, ``history``, ``rng``, ``settings``."""
+    completed), ``epochs``, ``history``, ``rng``, ``settings``, and ``best`` (the lowest
+    validation cost so far, the epochs since, and a copy of that epoch's weights)."""
 
     def __init__(self, net, optimizer, epochs, batch_size, l2, rng, settings):
         self.net = net
@@ -222,6 +234,7 @@ class Trainer:
         self.settings = settings
         self.epoch = 0
         self.history = History()
+        self.best = {"cost": math.inf, "since": 0, "epoch": None, "weights": None, "biases": None}
 
     def snapshot(self) -> dict:
         """A copy of everything a checkpoint needs, taken at the end of an epoch."""
@@ -232,40 +245,8 @@ class Trainer:
             "optimizer": {k: np.array(v, copy=True) for k, v in self.optimizer.state_dict().items()},
             "rng_state": self.rng.bit_generator.state,
             "history": [dict(r) for r in self.history.records],
+            "best": dict(self.best),  # its weight arrays are never changed in place
         }
-
-    def run_epoch(self, step, order, callbacks, last_good) -> dict:
-        """One pass over the training examples in ``order``, a mini-batch step at a time.
-
-        Returns the epoch's record: the mean batch cost and, for classifiers, the fraction of
-        examples classified right. A NaN or infinite cost restores ``last_good`` (the snapshot
-        of the last whole epoch) and raises ``TrainingDiverged``."""
-        m, size = len(order), self.batch_size
-        n_batches = -(-m // size)
-        total, correct = 0.0, 0
-        for b in range(n_batches):
-            idx = order[b * size : (b + 1) * size]
-            cost, n_correct = step(idx)
-            if not math.isfinite(cost):
-                self.restore(last_good)
-                self.history.stop_reason = "diverged"
-                self.net.history = list(self.history.records)
-                rate = self.optimizer.learning_rate
-                raise TrainingDiverged(
-                    f"the cost became {cost} in epoch {self.epoch + 1}, batch {b + 1}: training "
-                    f"diverged; try a smaller learning rate (now {rate:g}, e.g. {rate / 10:g}). "
-                    f"The weights of epoch {self.epoch} were kept.",
-                    self.history,
-                )
-            total += cost * len(idx)
-            correct += n_correct
-            for cb in callbacks:
-                cb.on_batch_end(self, b, n_batches, cost)
-        self.epoch += 1
-        record = {"epoch": self.epoch, "cost": total / m}
-        if self.net.classes_ is not None:
-            record["accuracy"] = correct / m
-        return record
 
     def restore(self, snap: dict) -> None:
         self.net.weights, self.net.biases = snap["weights"], snap["biases"]
@@ -273,7 +254,58 @@ class Trainer:
         self.rng.bit_generator.state = snap["rng_state"]
         self.epoch = snap["epoch"]
         self.history.records = [dict(r) for r in snap["history"]]
+        self.best = dict(snap["best"])
+        self.history.best_epoch = self.best["epoch"]
 
+    def diverged(self, last_good, what: str):
+        """Restore ``last_good`` (the last whole epoch) and raise ``TrainingDiverged``."""
+        epoch = self.epoch
+        self.restore(last_good)
+        self.history.stop_reason = "diverged"
+        self.net.history = list(self.history.records)
+        rate = self.optimizer.learning_rate
+        raise TrainingDiverged(
+            f"{what} in epoch {epoch + 1}: training diverged; try a smaller learning rate (now "
+            f"{rate:g}, e.g. {rate / 10:g}). The weights of epoch {self.epoch} were kept.",
+            self.history,
+        )
+
+    def run_epoch(self, step, order, callbacks, last_good) -> dict:
+        """One pass over the training examples in ``order``, a mini-batch step at a time.
+
+        Returns the epoch's record: the mean batch cost and, for classifiers, the fraction of
+        examples classified right. A NaN or infinite cost, or parameters that are no longer
+        finite after the last step, restore ``last_good`` and raise ``TrainingDiverged``."""
+        m, size = len(order), self.batch_size
+        n_batches = -(-m // size)
+        total, correct = 0.0, 0
+        for b in range(n_batches):
+            idx = order[b * size : (b + 1) * size]
+            cost, n_correct = step(idx)
+            if not math.isfinite(cost):
+                self.diverged(last_good, f"the cost became {cost} in batch {b + 1}")
+            total += cost * len(idx)
+            correct += n_correct
+            for cb in callbacks:
+                cb.on_batch_end(self, b, n_batches, cost)
+        if not all(is_finite(p) for p in (*self.net.weights, *self.net.biases)):
+            self.diverged(last_good, "the parameters overflowed to infinity or NaN")
+        self.epoch += 1
+        record = {"epoch": self.epoch, "cost": total / m}
+        if self.net.classes_ is not None:
+            record["accuracy"] = correct / m
+        return record
+
+    def track_validation(self, val_cost: float, keep_best: bool) -> int:
+        """Note the epoch's validation cost; returns the epochs since the best one."""
+        if val_cost < self.best["cost"]:
+            weights = [np.array(W, copy=True) for W in self.net.weights] if keep_best else None
+            biases = [np.array(b, copy=True) for b in self.net.biases] if keep_best else None
+            self.best = {"cost": val_cost, "since": 0, "epoch": self.epoch, "weights": weights, "biases": biases}
+            self.history.best_epoch = self.epoch
+        else:
+            self.best = {**self.best, "since": self.best["since"] + 1}
+        return self.best["since"]
 
 
 class ReferenceStep:
@@ -405,14 +437,20 @@ def fit(
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
 
     X = net.prepare_inputs(X, "X")
+    had_classes = net.classes_ is not None
     Y = prepare_targets(net, y, fit_classes=True)
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
-    check_finite(Y, "y")
-    net.cost_function.check_targets(Y)
-    sample_weight = check_sample_weight(sample_weight, X.shape[0])
-    if Y.shape[1] != net.sizes[-1]:
-        raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+    try:
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
+        if Y.shape[1] != net.sizes[-1]:
+            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+        check_finite(Y, "y")
+        net.cost_function.check_targets(Y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    except ValueError:
+        if not had_classes:
+            net.classes_ = None  # a failed fit leaves the network as it was
+        raise
 
     seed_int = seed if isinstance(seed, (int, np.integer)) else None
     X_val = Y_val = None
@@ -444,15 +482,13 @@ def fit(
     trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)
     callbacks = list(callbacks)
     checkpointer = None
-    if checkpoint is not None:
+    if checkpoint is not None:  # written by the loop itself, after the other callbacks
         checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta)
-        callbacks.append(checkpointer)
     if resume is not None:
         _resume(trainer, resume)
 
     m = X.shape[0]
     step = make_step(engine, net, opt, l2, X, Y, batch_size, sample_weight)
-    best_cost, best_snapshot, since_best = np.inf, None, 0
     last_good = trainer.snapshot()
     for cb in callbacks:
         cb.on_train_begin(trainer)
@@ -462,28 +498,25 @@ def fit(
                 start = time.perf_counter()
                 order = rng.permutation(m) if shuffle else np.arange(m)
                 record = trainer.run_epoch(step, order, callbacks, last_good)
+                stop = False
                 if X_val is not None:
                     val = evaluate(net, X_val, Y_val)  # the data cost, without the L2 penalty
+                    if not math.isfinite(val["cost"]):
+                        trainer.diverged(last_good, f"the validation cost became {val['cost']}")
                     record["val_cost"] = val["cost"]
                     if val["accuracy"] is not None:
                         record["val_accuracy"] = val["accuracy"]
+                    since_best = trainer.track_validation(val["cost"], keep_best=early_stopping and restore_best)
+                    if early_stopping and since_best >= patience:
+                        stop = True
+                        trainer.history.stop_reason = "early_stopping"
                 record["time"] = time.perf_counter() - start
                 trainer.history.records.append(record)
-                last_good = trainer.snapshot()
-
-                stop = False
-                if X_val is not None:
-                    if record["val_cost"] < best_cost:
-                        best_cost, since_best = record["val_cost"], 0
-                        trainer.history.best_epoch = trainer.epoch
-                        best_snapshot = last_good if restore_best else None
-                    else:
-                        since_best += 1
-                        if early_stopping and since_best >= patience:
-                            stop = True
-                            trainer.history.stop_reason = "early_stopping"
                 for cb in callbacks:
                     stop = bool(cb.on_epoch_end(trainer, record)) or stop
+                last_good = trainer.snapshot()  # after the callbacks: their additions count too
+                if checkpointer is not None and checkpointer.due(trainer):
+                    checkpointer.write(trainer, last_good)
                 if stop:
                     break
     except KeyboardInterrupt:
@@ -491,8 +524,9 @@ def fit(
         trainer.restore(last_good)
         if checkpointer is not None:
             checkpointer.write(trainer, last_good)
-    if early_stopping and best_snapshot is not None and trainer.history.best_epoch != trainer.epoch:
-        net.weights, net.biases = best_snapshot["weights"], best_snapshot["biases"]
+    best = trainer.best
+    if early_stopping and best["weights"] is not None and best["epoch"] != trainer.epoch:
+        net.weights, net.biases = best["weights"], best["biases"]
     net.history = list(trainer.history.records)
     for cb in callbacks:
         cb.on_train_end(trainer)
@@ -503,17 +537,28 @@ def _resume(trainer, resume):
     from .modelfile import load_checkpoint
 
     ckpt = load_checkpoint(resume) if not hasattr(resume, "meta") else resume
+    where = "the checkpoint" if hasattr(resume, "meta") else f"checkpoint {resume}"
     net = trainer.net
     if list(ckpt.net.sizes) != list(net.sizes) or ckpt.net.config()["activations"] != net.config()["activations"]:
         raise ValueError(
-            f"checkpoint {resume} is for a network {ckpt.net.sizes} "
+            f"{where} is for a network {ckpt.net.sizes} "
             f"({', '.join(g.name for g in ckpt.net.activations)}), not this one {net.sizes}"
         )
     saved_opt = ckpt.meta.get("settings", {}).get("optimizer")
     if saved_opt is not None and saved_opt != trainer.optimizer.name:
         raise ValueError(
-            f"checkpoint {resume} was trained with optimizer {saved_opt!r}, not {trainer.optimizer.name!r}"
+            f"{where} was trained with optimizer {saved_opt!r}, not {trainer.optimizer.name!r}"
         )
+    early = ckpt.meta.get("early_stopping") or {}
+    n = net.n_layers
+    has_best = all(f"best_W{l}" in ckpt.arrays and f"best_b{l}" in ckpt.arrays for l in range(1, n + 1))
+    best = {
+        "cost": float(early.get("cost", math.inf)),
+        "since": int(early.get("since", 0)),
+        "epoch": early.get("epoch"),
+        "weights": [ckpt.arrays[f"best_W{l}"] for l in range(1, n + 1)] if has_best else None,
+        "biases": [ckpt.arrays[f"best_b{l}"] for l in range(1, n + 1)] if has_best else None,
+    }
     trainer.restore(
         {
             "epoch": int(ckpt.meta["epoch"]),
@@ -521,7 +566,8 @@ def _resume(trainer, resume):
             "biases": list(ckpt.net.biases),
             "optimizer": ckpt.optimizer_state,
             "rng_state": ckpt.meta["rng_state"],
-            "history": ckpt.meta.get("history", []),
+            "history": ckpt.net.history,
+            "best": best,
         }
     )
     if ckpt.net.classes_ is not None:

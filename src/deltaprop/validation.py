@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "check_l2", "check_sample_weight", "aligned_empty"]
+__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "is_finite", "check_l2", "check_sample_weight", "aligned_empty"]
 
 
 def as_float_array(values, dtype, name: str) -> np.ndarray:
@@ -15,16 +15,21 @@ def as_float_array(values, dtype, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be numeric (an array of numbers): {exc}") from None
 
 
+def is_finite(arr: np.ndarray) -> bool:
+    """True when ``arr`` holds no NaN or infinity.
+
+    A NaN or ±inf anywhere makes the sum non-finite, and the sum needs no array-sized temporary
+    (np.isfinite(arr) allocates one boolean per entry); only when the sum is not finite (which a
+    huge but finite array can also cause) does the exact element-wise test run."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError pointing at the first NaN or infinity in ``arr``."""
-    # A NaN or ±inf anywhere makes the sum non-finite; the sum needs no array-sized temporary
-    # (np.isfinite(arr) would allocate one boolean per entry). Only when the sum is not finite
-    # (which a huge but finite array can also cause) is the exact element-wise search run.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = arr.sum()
-    if np.isfinite(total):
-        return
-    if not np.isfinite(arr).all():
+    if not is_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = ", ".join(str(int(i)) for i in bad)
         raise ValueError(

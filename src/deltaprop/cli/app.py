@@ -45,6 +45,6 @@ def main(argv=None) -> None:
 
     try:
         app(args=argv, prog_name="deltaprop")  # Typer handles --help and usage errors (exit 2)
-    except (UserError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (UserError, ValueError, OSError) as exc:  # OSError: missing file, not a directory, disk full
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)

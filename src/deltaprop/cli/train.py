@@ -185,11 +185,12 @@ def train(
         "patience": patience,
     }
     checkpoint_path = out / "checkpoint.npz"
-    resume_meta = None
+    resume_meta = resumed = None
     if resume:
         if not checkpoint_path.exists():
             fail(f"--resume: no checkpoint at {checkpoint_path}; train with --out {out} first")
-        resume_meta = load_checkpoint(checkpoint_path).meta
+        resumed = load_checkpoint(checkpoint_path)
+        resume_meta = resumed.meta
     opts = resolve_options(given, resume_meta)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -235,7 +236,7 @@ def train(
             early_stopping=opts["early_stopping"], patience=opts["patience"],
             checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,
             checkpoint_meta={"cli": opts, "dataset": opts["dataset"]},
-            resume=checkpoint_path if resume else None,
+            resume=resumed,
         )
     except TrainingDiverged as exc:
         kept = f"; the last good checkpoint is {checkpoint_path}" if checkpoint_path.exists() else ""
