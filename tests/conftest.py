@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -45,3 +46,14 @@ def randomise_biases(net, rng, scale=0.5):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def shown_number(text):
+    """The number after the last '=' of a formula as the report page shows it: MathML (its
+    tags are dropped) or its text, e.g. −0.0123 or 1.2×10−5."""
+    text = re.sub(r"<[^>]+>", "", text)
+    tail = text.split("=")[-1].strip().replace("\u2212", "-").replace(" ", "")
+    match = re.fullmatch(r"\(?(-?\d+(?:\.\d+)?)(?:×10(-?\d+))?\)?", tail)
+    assert match, f"no number at the end of {text!r}"
+    mantissa, exponent = match.groups()
+    return float(mantissa) * (10.0 ** int(exponent) if exponent else 1.0)

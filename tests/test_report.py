@@ -21,6 +21,7 @@ from deltaprop.report import build_report, read_derivations, read_report_data, w
 from deltaprop.report import mathhtml
 from deltaprop.report.builder import MAX_DERIVED_PARAMETERS, N_EXAMPLES
 from deltaprop.training import prepare_targets
+from conftest import shown_number
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -72,16 +73,6 @@ def external_references(text):
     parser.feed(text)
     bad = [r for r in parser.refs if not r[2].startswith(("data:", "#"))]
     return bad, parser.tags
-
-
-def shown_number(math_html):
-    """The number after the last '=' of a formula as the page shows it (MathML text)."""
-    text = re.sub(r"<[^>]+>", "", math_html)
-    tail = text.split("=")[-1].strip().replace("\u2212", "-").replace(" ", "")
-    match = re.fullmatch(r"\(?(-?\d+(?:\.\d+)?)(?:×10(-?\d+))?\)?", tail)
-    assert match, f"no number at the end of {text!r}"
-    mantissa, exponent = match.groups()
-    return float(mantissa) * (10.0 ** int(exponent) if exponent else 1.0)
 
 
 def engine_value_shown(fragment):

@@ -23,6 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not 
 from deltaprop.datasets import load_dataset  # noqa: E402
 from deltaprop.modelfile import load  # noqa: E402
 from deltaprop.training import prepare_targets  # noqa: E402
+from conftest import shown_number
 
 
 def _chromium():
@@ -109,15 +110,6 @@ def gradient(net, X, Y, pid, row):
     grads = net.backward(X[row : row + 1], Y[row : row + 1])
     l, j = int(l), int(j)
     return float(grads.weights[l - 1][j, int(k[0])] if kind == "w" else grads.biases[l - 1][j])
-
-
-def shown_number(text):
-    """The number after the last '=' of the MathML's text (−0.0123, 1.2×10−5)."""
-    tail = text.split("=")[-1].strip().replace("\u2212", "-").replace(" ", "")
-    match = re.fullmatch(r"\(?(-?\d+(?:\.\d+)?)(?:×10(-?\d+))?\)?", tail)
-    assert match, f"no number at the end of {text!r}"
-    mantissa, exponent = match.groups()
-    return float(mantissa) * (10.0 ** int(exponent) if exponent else 1.0)
 
 
 def engine_value(page):
