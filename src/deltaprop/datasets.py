@@ -225,6 +225,13 @@ class Dataset:
             return self.n_classes
         return 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1])
 
+    def labels(self, y):
+        """The original class labels of a split's targets ``y`` (indices into ``classes``);
+        regression targets are returned as they are."""
+        if self.task == "classification":
+            return np.asarray(self.classes)[np.asarray(y, dtype=np.int64)]
+        return y
+
     def __repr__(self):
         return (
             f"Dataset({self.name!r}, task={self.task!r}, n_features={self.n_features}, "

@@ -182,7 +182,7 @@ def _plain_array(value, what: str) -> np.ndarray:
     return arr
 
 
-def _json_default(obj):
+def json_default(obj):
     """JSON for NumPy scalars and arrays that turn up in histories and metadata."""
     if isinstance(obj, np.generic):
         return obj.item()
@@ -195,7 +195,7 @@ def _write(path, header: dict, arrays: dict) -> Path:
     """Atomically write ``arrays`` plus the JSON ``header`` as an .npz at ``path``."""
     path = Path(os.fspath(path))
     try:
-        text = json.dumps(header, default=_json_default)
+        text = json.dumps(header, default=json_default)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot save {path}: the metadata is not JSON-able ({exc})") from None
     if path.is_dir():

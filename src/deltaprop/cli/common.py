@@ -42,24 +42,18 @@ def parse_index(text: str, option: str, expected: str) -> tuple[int, ...]:
 
 
 def load_model(path):
-    """A Network from a model or checkpoint file, with a one-line error for a bad file."""
+    """A Network from a model or checkpoint file (a bad file raises ModelFileError, which
+    ``app.main`` prints as a one-line error)."""
     from ..modelfile import load
 
     return load(path)
 
 
 def model_header(path) -> dict:
+    """The JSON header of a model or checkpoint file."""
     from ..modelfile import read_header
 
     return read_header(path)
-
-
-def load_data(name, *, data_dir=None, label=None, test_fraction=0.2, seed=0, limit=None):
-    from ..datasets import load_dataset
-
-    return load_dataset(
-        name, data_dir=data_dir, label=label, test_fraction=test_fraction, seed=seed, limit=limit
-    )
 
 
 def split_arrays(ds, split: str):
@@ -68,13 +62,6 @@ def split_arrays(ds, split: str):
     if key is None:
         fail(f"--split must be train, validation or test, got {split!r}")
     return getattr(ds, f"X_{key}"), getattr(ds, f"y_{key}")
-
-
-def labels_of(ds, y):
-    """Original class labels for a classification split (y holds indices into ds.classes)."""
-    if ds.task == "classification":
-        return np.asarray(ds.classes)[np.asarray(y, dtype=np.int64)]
-    return y
 
 
 def versions() -> dict:
@@ -97,13 +84,10 @@ def command_line() -> str:
 
 
 def to_json(data) -> str:
+    """Indented JSON; NumPy values as in model files, paths as strings."""
+    from ..modelfile import json_default
+
     def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, Path):
-            return str(o)
-        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+        return str(o) if isinstance(o, Path) else json_default(o)
 
     return json.dumps(data, indent=2, default=default) + "\n"

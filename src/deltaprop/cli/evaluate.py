@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .app import app, fail
 from ..datasets import load_recorded
-from .common import console, labels_of, load_model, model_header, split_arrays, to_json
+from .common import console, load_model, model_header, split_arrays, to_json
 
 
 def evaluation(net, ds, split: str) -> dict:
@@ -23,7 +23,7 @@ def evaluation(net, ds, split: str) -> dict:
         fail(f"the {split} split of {ds.name} is empty")
     if X.shape[1] != net.sizes[0]:
         fail(f"{ds.name} has {X.shape[1]} features but the model's input layer has {net.sizes[0]}")
-    truth = labels_of(ds, y)
+    truth = ds.labels(y)
     result = {"dataset": ds.name, "split": split, "n": int(len(X)), **net.evaluate(X, truth)}
     if net.classes_ is not None:
         predicted = net.predict(X)

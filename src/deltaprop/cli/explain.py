@@ -20,6 +20,8 @@ from typing import Optional
 import numpy as np
 import typer
 
+from ..targets import one_hot
+from ..training import prepare_targets
 from .app import app, fail
 
 NOTATIONS = ("3b1b", "nielsen", "ng-ml", "ng-dl")
@@ -44,32 +46,13 @@ def _parse_parameter(weight: Optional[str], bias: Optional[str]):
 
 
 def _targets(net, ds, y) -> np.ndarray:
-    """Target rows Y (m, n_L) for a split: one-hot rows of the model's classes for a
-    classifier (one sigmoid output: 0/1), the split's targets for regression."""
-    n_out = net.sizes[-1]
-    if ds.task != "classification":
-        y = np.asarray(y, dtype=np.float64)
-        return y.reshape(len(y), -1)
-    labels = np.asarray(ds.classes)[np.asarray(y, dtype=np.int64)]
-    if net.classes_ is not None:
-        classes = np.asarray(net.classes_)
-        position = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
-        try:
-            index = np.array([position[c.item() if hasattr(c, "item") else c] for c in labels], dtype=np.int64)
-        except KeyError as exc:
-            fail(f"the data have class {exc.args[0]!r}, which the model does not know (its classes: "
-                 f"{', '.join(map(str, classes))})")
-    else:
+    """Target rows Y (m, n_L) for a split: the split's labels mapped onto the model's classes
+    by ``prepare_targets`` (one-hot rows; one sigmoid output: 0/1), or its regression targets.
+    A classifier saved without class labels takes the split's class indices as they are."""
+    if ds.task == "classification" and net.classes_ is None:
         index = np.asarray(y, dtype=np.int64)
-    if n_out == 1:
-        if index.size and index.max() > 1:
-            fail("the model has one output but the data have more than two classes")
-        return index.reshape(-1, 1).astype(np.float64)
-    from ..targets import one_hot
-
-    if index.size and index.max() >= n_out:
-        fail(f"the data have {index.max() + 1} classes but the model has {n_out} outputs")
-    return one_hot(index, n_out)
+        return index.reshape(-1, 1).astype(np.float64) if net.sizes[-1] == 1 else one_hot(index, net.sizes[-1])
+    return prepare_targets(net, ds.labels(y))
 
 
 def _model_data(model: Path, dataset, split, seed, data_dir, label):

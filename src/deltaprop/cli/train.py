@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..training import Callback
 from .app import app, fail
-from .common import command_line, console, labels_of, load_data, parse_layers, to_json, versions
+from .common import command_line, console, parse_layers, to_json, versions
 
 #: Defaults of every training option (used when neither the command line nor a resumed
 #: checkpoint gives a value).
@@ -137,7 +137,7 @@ def split_metrics(net, ds, l2):
     for split, key in (("train", "train"), ("validation", "val"), ("test", "test")):
         X, y = getattr(ds, f"X_{key}"), getattr(ds, f"y_{key}")
         if len(X):
-            out[split] = net.evaluate(X, labels_of(ds, y), l2=0.0)
+            out[split] = net.evaluate(X, ds.labels(y), l2=0.0)
             out[split]["n"] = int(len(X))
     return out
 
@@ -170,6 +170,7 @@ def train(
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
+    from ..datasets import load_dataset
     from ..modelfile import load_checkpoint, save
     from ..plots import learning_curves
     from ..preprocessing import default_preprocessing
@@ -194,7 +195,7 @@ def train(
     opts = resolve_options(given, resume_meta)
     out.mkdir(parents=True, exist_ok=True)
 
-    ds = load_data(
+    ds = load_dataset(
         opts["dataset"], data_dir=opts["data_dir"], label=opts["label"],
         test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"],
     )
@@ -222,16 +223,16 @@ def train(
     from ..monitor import GradientNorms
 
     # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
-    callbacks = [GradientNorms(ds.X_train, labels_of(ds, ds.y_train), seed=opts["seed"])]
+    callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
     callbacks += [] if quiet else [ProgressDisplay(progress)]
     try:
         if progress is not None:
             progress.start()
         history = fit(
-            net, ds.X_train, labels_of(ds, ds.y_train),
+            net, ds.X_train, ds.labels(ds.y_train),
             epochs=opts["epochs"], batch_size=opts["batch_size"],
             learning_rate=opts["learning_rate"], optimizer=opts["optimizer"], l2=opts["l2"],
-            validation=(ds.X_val, labels_of(ds, ds.y_val)) if len(ds.X_val) else None,
+            validation=(ds.X_val, ds.labels(ds.y_val)) if len(ds.X_val) else None,
             seed=opts["seed"], callbacks=callbacks,
             early_stopping=opts["early_stopping"], patience=opts["patience"],
             checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,

@@ -139,10 +139,6 @@ def load_run_dataset(run: Run, data_dir=None):
     return load_recorded(run.options, name=name, data_dir=data_dir, download=False)
 
 
-def _labels(ds, y):
-    return np.asarray(ds.classes)[np.asarray(y, dtype=np.int64)] if ds.task == "classification" else y
-
-
 # ============================================================================ pieces
 def _png_data_uri(image, vmax) -> str:
     """A small greyscale image (ink dark) as a PNG data: URI."""
@@ -165,7 +161,7 @@ def choose_examples(net, ds, count: int) -> list:
     if ds.task != "classification":
         return list(range(count))
     pred = net.predict(ds.X_train)
-    truth = _labels(ds, ds.y_train)
+    truth = ds.labels(ds.y_train)
     right = np.asarray(pred) == np.asarray(truth)
     picks = []
     wrong = np.flatnonzero(~right)
@@ -230,7 +226,7 @@ def _derivations(net, ds, parameter_ids, rows) -> dict:
     from ..training import prepare_targets
 
     X = net.prepare_inputs(ds.X_train)
-    Y = prepare_targets(net, _labels(ds, ds.y_train))
+    Y = prepare_targets(net, ds.labels(ds.y_train))
     derivations = {}
     for pid in parameter_ids:
         kind, l, j, k = diagram.parse_id(pid)
