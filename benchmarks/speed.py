@@ -337,11 +337,11 @@ def make_steps_only(sizes, batch, X, y, epochs):
     import deltaprop as dp
     from deltaprop.fastpath import FastStep
     from deltaprop.optimizers import SGD
-    from deltaprop.training import prepare_targets
+    from deltaprop import targets
 
     net = dp.Network(sizes, activation="sigmoid", output="softmax", cost="cross_entropy",
                      dtype="float32", seed=0)
-    Y = prepare_targets(net, y, fit_classes=True)
+    Y = targets.prepare(net, y, fit_classes=True)
     step = FastStep(net, SGD(LEARNING_RATE), 0.0, X, Y, batch)
     rng = np.random.default_rng(0)
     n = X.shape[0]

@@ -14,6 +14,31 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deltaprop"))
 
+# `python -m pytest -m fast`: the engine, training and model files, in well under 2 minutes
+# (the README's Development section). The selection is this one list of modules, plus
+# test_fastpath.py without its slowest tests.
+FAST_MODULES = {
+    "test_network.py",
+    "test_activations.py",
+    "test_gradcheck.py",
+    "test_training.py",
+    "test_modelfile.py",
+    "test_init.py",
+    "test_preprocessing.py",
+    "test_fastpath.py",
+}
+NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
+    "test_same_final_cost_and_weights_as_pytorch",
+    "test_fast_step_allocates_buffers_once",
+    "test_memory_during_fit_grows_by_batch_buffers_not_by_the_data_set",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in FAST_MODULES and getattr(item, "originalname", item.name) not in NOT_FAST:
+            item.add_marker(pytest.mark.fast)
+
 # Output activation + cost pairs that make sense, and the targets each needs.
 PAIRINGS = [
     ("sigmoid", "quadratic"),

@@ -107,9 +107,14 @@ def test_predict_and_round_trip(tmp_path):
     labels = [int(line.split(",")[0]) for line in lines[1:]]
     assert labels == net.predict(X).tolist()
     csv_path = tmp_path / "inputs.csv"
-    csv_path.write_text(",".join(f"f{i}" for i in range(64)) + "\n" + "\n".join(",".join(map(str, r)) for r in X) + "\n")
+    csv_path.write_text(",".join(net.feature_names) + "\n" + "\n".join(",".join(map(str, r)) for r in X) + "\n")
     result = run("predict", out / "model.npz", csv_path, "-o", tmp_path / "pred.csv")
     assert result.returncode == 0, result.stderr
+    # columns named otherwise cannot be matched to the model's: a one-line error naming one
+    other = tmp_path / "other.csv"
+    other.write_text(",".join(f"f{i}" for i in range(64)) + "\n" + "\n".join(",".join(map(str, r)) for r in X) + "\n")
+    refused = run("predict", out / "model.npz", other)
+    assert refused.returncode == 2 and "has no column 'pixel_0_0'" in refused.stderr
     assert [int(v) for v in (tmp_path / "pred.csv").read_text().split()[1:]] == labels
     again = load(out / "model.npz")
     np.testing.assert_array_equal(again.predict_proba(X), net.predict_proba(X))

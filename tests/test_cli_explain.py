@@ -106,20 +106,24 @@ def test_model_weight_of_one_test_example(capsys, model_file):
     X = net.prepare_inputs(ds.X_test)
     Y = one_hot(ds.y_test, 10)
     k = int(np.argmax(net.feedforward(X[4:5])[1][1][0]))  # a ReLU that is on for this example
-    code, out, err = run(capsys, "explain", str(path), "--weight", f"2:3,{k}", "--sample", "4", "--notation", "ng-dl")
+    code, out, err = run(capsys, "explain", str(path), "--weight", f"2:3,{k}", "--sample", "4", "--notation", "ng-dl",
+                         "--split", "test")
     assert code == 0, err
-    e = explain(net, X, Y, weight=(2, 3, k), sample=4, notation="ng-dl")
+    e = explain(net, ds.X_test, Y, weight=(2, 3, k), sample=4, notation="ng-dl")  # raw X: the input contract
     assert out == str(e)
-    expected = net.backward(X[4:5], Y[4:5]).weights[1][3, k]
+    expected = net.backward(ds.X_test[4:5], Y[4:5]).weights[1][3, k]
     assert expected != 0
     assert backward_value(out) == pytest.approx(expected, rel=1e-11)
 
 
-def test_model_bias_averaged_over_the_test_split(capsys, model_file):
+def test_model_bias_averaged_over_the_training_split_by_default(capsys, model_file):
     path, _, _, ds = model_file
     code, out, err = run(capsys, "explain", str(path), "--bias", "1:2", "--l2", "0.1")
     assert code == 0, err
-    assert f"averaged over the batch of m = {len(ds.X_test)} examples with L2 λ = 0.1" in out
+    assert f"averaged over the batch of m = {len(ds.X_train)} examples with L2 λ = 0.1" in out
+    code, out, err = run(capsys, "explain", str(path), "--bias", "1:2", "--split", "test")
+    assert code == 0, err
+    assert f"averaged over the batch of m = {len(ds.X_test)} examples" in out
 
 
 def test_model_without_recorded_dataset_needs_dataset(capsys, model_file):

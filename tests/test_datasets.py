@@ -133,7 +133,7 @@ def test_limit_keeps_the_first_examples_of_every_class(name):
         (dict(test_fraction="a lot"), "test_fraction must be a number"),
         (dict(seed=1.5), "seed must be an int or a numpy.random.Generator"),
         (dict(limit=0), "limit must be a positive integer"),
-        (dict(task="clustering"), "task must be 'classification' or 'regression'"),
+        (dict(task="clustering"), "task must be one of classification, multilabel, regression"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -222,9 +222,11 @@ def test_csv_regression_and_task_override(tmp_path):
     assert d.y_train.dtype == np.float64 and d.n_outputs == 1
     np.testing.assert_allclose(d.y_train, d.X_train[:, 0] * 0.5 + 0.25)
     many = write(tmp_path / "many.csv", "x,count\n" + "".join(f"{i},{i}\n" for i in range(60)))
-    assert load_dataset(f"csv:{many}").task == "regression"  # integers, but too many distinct values
-    assert load_dataset(f"csv:{many}", task="classification", test_fraction=0.5,
-                        validation_fraction=0).n_classes == 60
+    # integer labels are classes whatever their number (deltaprop.targets.infer_task) ...
+    assert load_dataset(f"csv:{many}", test_fraction=0.5, validation_fraction=0).n_classes == 60
+    # ... unless the task says otherwise
+    counts = load_dataset(f"csv:{many}", task="regression")
+    assert counts.task == "regression" and counts.task_reason == "chosen with task="
 
 
 def test_csv_whitespace_blank_lines_and_float_integer_labels(tmp_path):

@@ -26,7 +26,8 @@ from deltaprop.explain import (
     explain_layer,
     sensitivity,
 )
-from deltaprop.notation import get_notation, num
+from deltaprop.explain.mathdoc import num
+from deltaprop.explain.notation import get_notation
 
 GOLDEN = Path(__file__).parent / "golden"
 NOTATIONS = ["3b1b", "nielsen", "ng-ml", "ng-dl"]
@@ -69,7 +70,7 @@ def engine_gradient(grads, spec):
 
 def assert_agrees_with_central_difference(e):
     """Relative error < 1e-6; a gradient below 1e-4 is held to an absolute 1e-9 instead, since
-    a two-point difference resolves the gradient only to ~1e-10 (module docstring of explain)."""
+    a two-point difference resolves the gradient only to ~1e-10 (docstring of deltaprop.explain.derive)."""
     if abs(e.value) >= 1e-4:
         assert e.relative_error < 1e-6, (e.value, e.numeric)
     else:

@@ -14,12 +14,13 @@ import pytest
 
 import deltaprop as dp
 import deltaprop.fastpath as fastpath
-from conftest import HIDDEN, PAIRINGS, make_targets, randomise_biases
+from conftest import make_targets, randomise_biases
 from deltaprop.activations import Sigmoid
 from deltaprop.costs import Quadratic
 from deltaprop.fastpath import FastStep
 from deltaprop.optimizers import SGD, Adam, Momentum, get_optimizer
 from deltaprop.training import Callback, ReferenceStep, make_step
+from test_registry import HIDDEN, PAIRINGS  # generated from the registries
 
 # Relative tolerances "to rounding" for parameters and costs after a few steps.
 RTOL = {"float64": 1e-12, "float32": 2e-5}
@@ -201,14 +202,14 @@ class PlainSGD(SGD):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_custom_activation_cost_and_optimizer_use_the_generic_path(dtype):
-    rng = np.random.default_rng(3)
-    net = dp.Network([4, 6, 3], activation=[TwiceSigmoid()], output=TwiceSigmoid(), cost=HalfQuadratic(),
-                     seed=1, dtype=dtype)
-    randomise_biases(net, rng)
+    def custom_net():  # built twice, alike: copy() would rebuild the activations from their names
+        net = dp.Network([4, 6, 3], activation=[TwiceSigmoid()], output=TwiceSigmoid(), cost=HalfQuadratic(),
+                         seed=1, dtype=dtype)
+        return randomise_biases(net, np.random.default_rng(3))
+
+    net, fast_net = custom_net(), custom_net()
+    rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(17, 4)).astype(dtype), rng.normal(size=(17, 3)).astype(dtype)
-    fast_net = net.copy()
-    fast_net.activations = net.activations  # copy() rebuilds activations from their names
-    fast_net.cost_function = net.cost_function
     for l2 in (0.0, 0.5):
         ref = ReferenceStep(net, PlainSGD(0.1), l2, X, Y, 4)
         fast = FastStep(fast_net, PlainSGD(0.1), l2, X, Y, 4)

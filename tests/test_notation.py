@@ -1,7 +1,8 @@
 """Notation presets: each course's numbering, and the docs table that maps one weight across them.
 
-docs/notation.md holds the table ``notation_table()`` generates. After changing notation.py,
-regenerate it with ``DELTAPROP_UPDATE_GOLDEN=1 python -m pytest tests/test_notation.py``.
+docs/notation.md holds the table ``notation_table()`` generates. After changing the presets
+(``deltaprop/explain/notation/``), regenerate it with
+``DELTAPROP_UPDATE_GOLDEN=1 python -m pytest tests/test_notation.py``.
 """
 
 import os
@@ -10,17 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deltaprop.notation import (
-    NOTATIONS,
-    Code,
-    Doc,
-    M,
-    get_notation,
-    matrix,
-    notation_table,
-    num,
-    vector,
-)
+from deltaprop.explain.mathdoc import Code, Doc, M, matrix, num, vector
+from deltaprop.explain.notation import NOTATIONS, get_notation, notation_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "notation.md"
 BEGIN = "<!-- BEGIN GENERATED TABLE (deltaprop.notation.notation_table(); tests/test_notation.py keeps it in sync) -->\n"

@@ -20,7 +20,6 @@ from deltaprop.modelfile import load
 from deltaprop.report import build_report, read_derivations, read_report_data, write_report
 from deltaprop.report import mathhtml
 from deltaprop.report.builder import MAX_DERIVED_PARAMETERS, N_EXAMPLES
-from deltaprop.training import prepare_targets
 from conftest import shown_number
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -83,14 +82,13 @@ def engine_value_shown(fragment):
 
 
 def training_data(run_dir):
-    """(net, X_train as the network sees it, one-hot Y_train) from the run's own options."""
+    """(net, raw X_train, its class labels) from the run's own options (backward applies the
+    model's preprocessing and encodes the labels: the input contract)."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
     opts = metrics["options"]
     ds = load_dataset(opts["dataset"], seed=opts["seed"], test_fraction=opts["test_fraction"], limit=opts["limit"])
     net = load(run_dir / "model.npz")
-    X = net.prepare_inputs(ds.X_train)
-    Y = prepare_targets(net, np.asarray(ds.classes)[ds.y_train])
-    return net, X, Y
+    return net, ds.X_train, ds.labels(ds.y_train)
 
 
 def param_gradient(net, X, Y, pid, row):
@@ -197,10 +195,10 @@ def test_every_stored_derivation_shows_the_engines_gradient(run, request):
 def test_examples_include_a_mistake_when_there_is_one(digits_run):
     data = read_report_data((digits_run / "report.html").read_text(encoding="utf-8"))
     net, X, Y = training_data(digits_run)
-    predicted = net.forward(X).argmax(axis=1)
+    predicted = net.predict(X)  # labels, compared with the labels Y
     for e in data["examples"]:
-        assert e["correct"] == (predicted[e["row"]] == Y[e["row"]].argmax())
-    if (predicted != Y.argmax(axis=1)).any():
+        assert e["correct"] == (predicted[e["row"]] == Y[e["row"]])
+    if (predicted != Y).any():
         assert not data["examples"][-1]["correct"]
 
 
@@ -290,7 +288,7 @@ def test_formula_cache_gives_the_direct_conversion():
     # Ng DL's g' of layer 1 is the primed group {g^{[1]}}' (g^{[1]}' would be a double
     # superscript that TeX and the converter reject), so it converts to MathML, not source
     from deltaprop.activations import Tanh
-    from deltaprop.notation import get_notation
+    from deltaprop.explain.notation import get_notation
 
     prime = get_notation("ng-dl", [2, 3, 1]).act_prime(Tanh(), 1).latex
     assert "<code" not in mathhtml.latex_to_mathml(prime + "(z^{[1]}_{2})")

@@ -22,7 +22,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not 
 
 from deltaprop.datasets import load_dataset  # noqa: E402
 from deltaprop.modelfile import load  # noqa: E402
-from deltaprop.training import prepare_targets  # noqa: E402
 from conftest import shown_number
 
 
@@ -102,7 +101,7 @@ def training_data(run_dir):
     opts = json.loads((run_dir / "metrics.json").read_text())["options"]
     ds = load_dataset(opts["dataset"], seed=opts["seed"], test_fraction=opts["test_fraction"], limit=opts["limit"])
     net = load(run_dir / "model.npz")
-    return net, net.prepare_inputs(ds.X_train), prepare_targets(net, np.asarray(ds.classes)[ds.y_train])
+    return net, ds.X_train, ds.labels(ds.y_train)  # raw: backward applies the model's preprocessing
 
 
 def gradient(net, X, Y, pid, row):

@@ -14,12 +14,22 @@ the Hadamard product ∂C/∂a ⊙ g'(z) that appears in the backpropagation equ
 whose output j depends on every z_k, overrides it with the product by its Jacobian.
 
 Arrays are batches: z and a have shape (m, n), one row per example.
+
+Each class also carries what the rest of the library needs to know about it, so that adding an
+activation is a change to this file only:
+
+    derivative_formula()        g'(z) for display, (plain text, LaTeX), in terms of z and a
+    Kernel                      the fast training step's in-place kernel (protocol in
+                                ``kernels``); ``fast_kernel(constants)`` builds it
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
+
+from . import kernels
+from .kernels import _add, _heaviside, _maximum, _multiply, _subtract, _tanh
 
 __all__ = [
     "Activation",
@@ -35,7 +45,8 @@ __all__ = [
 
 
 class Activation:
-    """Base class: subclasses define ``value`` and ``derivative``."""
+    """Base class: subclasses define ``value`` and ``derivative`` (and, for the fast step, a
+    nested ``Kernel``; without one the step calls ``value`` and ``backprop``)."""
 
     name = "activation"
     #: False for activations that only make sense on the output layer (softmax).
@@ -50,6 +61,18 @@ class Activation:
     def backprop(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         """∂C/∂z = ∂C/∂a ⊙ g'(z), shapes (m, n)."""
         return grad_a * self.derivative(z, a)
+
+    def derivative_formula(self) -> tuple[str, str]:
+        """g'(z) for display as (plain text, LaTeX), in terms of z and a = g(z)."""
+        return ("g'(z)", "g'(z)")
+
+    def fast_kernel(self, constants) -> kernels.Kernel | None:
+        """The fast step's in-place kernel (``kernels``) for this activation, built for the
+        ``kernels.Constants`` of the network's dtype; None where the class defines no ``Kernel``
+        itself. A subclass does not inherit its parent's kernel, because it may have changed
+        the math the kernel hard-codes."""
+        kernel = vars(type(self)).get("Kernel")
+        return None if kernel is None else kernel(self, constants)
 
     def config(self) -> dict:
         """The JSON-able description that ``get_activation`` turns back into this object."""
@@ -80,6 +103,31 @@ class Sigmoid(Activation):
     def derivative(self, z, a):
         return a * (1.0 - a)
 
+    def derivative_formula(self):
+        return ("a(1 − a)", "a(1 - a)")
+
+    class Kernel(kernels.Kernel):
+        """σ(z) = 0.5·tanh(0.5 z) + 0.5 (an identity: NumPy's tanh is vectorised, SciPy's
+        ``expit`` a scalar loop, ~10× slower on large arrays), σ' = a(1 − a)."""
+
+        def __init__(self, g, c):
+            self.half, self.one = c.half, c.one
+
+        def forward(self, z, a, tmp):
+            half = self.half
+            _multiply(a, half, a)
+            _tanh(a, a)
+            _multiply(a, half, a)
+            _add(a, half, a)
+
+        def forward_out(self, z, a, tmp):
+            expit(z, a)  # the reference's own sigmoid; the output layer is small
+
+        def backprop(self, z, a, delta, tmp):
+            _subtract(self.one, a, tmp)  # 1 − a
+            _multiply(tmp, a, tmp)  # a(1 − a)
+            _multiply(delta, tmp, delta)
+
     @staticmethod
     def log_value(z):
         """log σ(z) = −softplus(−z), finite for every finite z."""
@@ -102,6 +150,21 @@ class Tanh(Activation):
     def derivative(self, z, a):
         return 1.0 - a * a
 
+    def derivative_formula(self):
+        return ("1 − a²", "1 - a^2")
+
+    class Kernel(kernels.Kernel):
+        def __init__(self, g, c):
+            self.one = c.one
+
+        def forward(self, z, a, tmp):
+            _tanh(a, a)
+
+        def backprop(self, z, a, delta, tmp):
+            _multiply(a, a, tmp)
+            _subtract(self.one, tmp, tmp)  # 1 − a²
+            _multiply(delta, tmp, delta)
+
 
 class ReLU(Activation):
     """relu(z) = max(0, z),  relu'(z) = 1 if z > 0 else 0 (0 is taken at z = 0)."""
@@ -113,6 +176,22 @@ class ReLU(Activation):
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
+
+    def derivative_formula(self):
+        return ("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0")
+
+    class Kernel(kernels.Kernel):
+        """relu' = [z > 0] = [a > 0] (a > 0 exactly where z > 0)."""
+
+        def __init__(self, g, c):
+            self.zero = c.zero
+
+        def forward(self, z, a, tmp):
+            _maximum(a, self.zero, out=a)
+
+        def backprop(self, z, a, delta, tmp):
+            _heaviside(a, self.zero, tmp)  # 1 where a > 0, else 0 (at a = 0 too, like derivative)
+            _multiply(delta, tmp, delta)
 
 
 class LeakyReLU(Activation):
@@ -131,6 +210,28 @@ class LeakyReLU(Activation):
 
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
+
+    def derivative_formula(self):
+        return (f"1 if z > 0 else {self.slope:g}", rf"1 \text{{ if }} z > 0 \text{{ else }} {self.slope:g}")
+
+    class Kernel(kernels.Kernel):
+        """max(z, s·z), which is z if z > 0 else s·z for 0 ≤ s < 1; derivative 1 if a > 0 else s
+        (with s ≥ 0, a > 0 exactly where z > 0)."""
+
+        def __init__(self, g, c):
+            self.zero = c.zero
+            self.slope = c.scalar(g.slope)
+            self.one_minus_slope = c.scalar(1.0 - g.slope)
+
+        def forward(self, z, a, tmp):
+            _multiply(a, self.slope, tmp)
+            _maximum(a, tmp, out=a)
+
+        def backprop(self, z, a, delta, tmp):
+            _heaviside(a, self.zero, tmp)  # [a > 0]
+            _multiply(tmp, self.one_minus_slope, tmp)
+            _add(tmp, self.slope, tmp)  # s + (1 − s)[a > 0]
+            _multiply(delta, tmp, delta)
 
     def config(self):
         return {"name": self.name, "slope": self.slope}
@@ -152,6 +253,21 @@ class Identity(Activation):
 
     def backprop(self, z, a, grad_a):
         return grad_a.copy()
+
+    def derivative_formula(self):
+        return ("1", "1")
+
+    class Kernel(kernels.Kernel):
+        """Nothing to do: a = z, ∂C/∂z = ∂C/∂a."""
+
+        def __init__(self, g, c):
+            pass
+
+        def forward(self, z, a, tmp):
+            pass
+
+        def backprop(self, z, a, delta, tmp):
+            pass
 
 
 class Softmax(Activation):
@@ -175,6 +291,11 @@ class Softmax(Activation):
 
     def backprop(self, z, a, grad_a):
         return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+    def derivative_formula(self):
+        return ("g'(z)", "g'(z)")  # a Jacobian, not one number per neuron
+
+    # No Kernel: softmax is only an output layer, and the costs' heads compute it there.
 
     @staticmethod
     def log_value(z):

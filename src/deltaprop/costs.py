@@ -20,13 +20,20 @@ For two pairs the factors cancel and δ^L is exactly a^L − y (``output_delta``
 
 The closed form is not only shorter, it is exact where the general form is not: when a
 sigmoid saturates, a(1 − a) rounds to 0 and the general form would give 0 / 0.
+
+Each cost also carries the fast training step's fused output layer for the outputs it has a
+closed form or a kernel for: a nested ``Head`` (protocol in ``kernels``), built by
+``fast_head(g, constants)``; every other pair goes through ``GenericHead`` (its own methods).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
+from . import kernels
 from .activations import Activation, Sigmoid, Softmax
+from .kernels import _divide, _dot, _exp, _log, _logaddexp, _multiply, _negative, _subtract, _vdot, row_max
 
 __all__ = [
     "Cost",
@@ -61,9 +68,13 @@ class Cost:
     def grad_a(self, a, y):
         raise NotImplementedError
 
+    def accepts(self, g: Activation) -> bool:
+        """Whether this cost can follow output activation g."""
+        return self.outputs is None or g.name in self.outputs
+
     def check_output(self, g: Activation) -> None:
         """Raise ValueError if this cost cannot follow output activation g."""
-        if self.outputs is not None and g.name not in self.outputs:
+        if not self.accepts(g):
             raise ValueError(
                 f"cost {self.name!r} needs a {' or '.join(self.outputs)} output layer, "
                 f"got {g.name!r}; pass output={self.outputs[0]!r}"
@@ -71,6 +82,14 @@ class Cost:
 
     def check_targets(self, Y: np.ndarray) -> None:
         """Raise ValueError if targets Y (m, n_L) are outside this cost's domain."""
+
+    def fast_head(self, g: Activation, constants) -> kernels.Head | None:
+        """The fast step's fused output layer (``kernels``) for this cost after output g, built
+        for the ``kernels.Constants`` of the network's dtype; None where the class defines no
+        ``Head`` itself or its head does not cover g (then ``GenericHead``). A subclass does not
+        inherit its parent's head, because it may have changed the math the head hard-codes."""
+        head = vars(type(self)).get("Head")
+        return None if head is None else head.build(g, constants)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -87,6 +106,45 @@ class Quadratic(Cost):
 
     def grad_a(self, a, y):
         return 2.0 * (a - y)
+
+    class Head(kernels.Head):
+        """C_x = Σ_k (a_k − y_k)² after softmax or any output with a kernel: Δ^L = 2(a − y) ⊙ g'(z)
+        by the kernel, or for softmax the Jacobian product a ⊙ (u − Σ_k u_k a_k) with
+        u = 2(a − y) (``activations.Softmax``)."""
+
+        @classmethod
+        def build(cls, g, c):
+            if type(g) is Softmax:
+                return cls(None, c)
+            kernel = g.fast_kernel(c)
+            return None if kernel is None else cls(kernel, c)
+
+        def __init__(self, kernel, c):
+            self.kernel, self.two = kernel, c.two
+
+        def __call__(self, ws, scale):
+            z, a, delta, Y, tmp, R = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.tmp_out, ws.R
+            kernel = self.kernel
+            if kernel is None:  # softmax: a = e^(z − max) / Σ_k e^(z_k − max)
+                row_max(ws, z)
+                _subtract(z, R, a)
+                _exp(a, a)
+                _dot(a, ws.ones_out, R)
+                _divide(a, R, a)
+            else:
+                kernel.forward_out(z, a, tmp)
+            _subtract(a, Y, delta)  # a − y
+            cost = float(_vdot(delta, delta))
+            _multiply(delta, self.two, delta)  # u = ∂C_x/∂a = 2(a − y)
+            if kernel is None:
+                _multiply(delta, a, tmp)
+                _dot(tmp, ws.ones_out, R)  # Σ_k u_k a_k per row
+                _subtract(delta, R, delta)
+                _multiply(delta, a, delta)
+            else:
+                kernel.backprop(z, a, delta, tmp)
+            _multiply(delta, scale, delta)
+            return cost
 
 
 class BinaryCrossEntropy(Cost):
@@ -107,6 +165,30 @@ class BinaryCrossEntropy(Cost):
 
     def grad_a(self, a, y):
         return (a - y) / (a * (1.0 - a))
+
+    class Head(kernels.Head):
+        """After a sigmoid: Δ^L = a − y, and C_x = Σ_k [y_k softplus(−z_k) + (1 − y_k) softplus(z_k)]
+        (= −y log a − (1−y) log(1−a), finite even where a rounds to 0 or 1, as ``per_example``)."""
+
+        @classmethod
+        def build(cls, g, c):
+            return cls(c) if type(g) is Sigmoid else None
+
+        def __init__(self, c):
+            self.zero, self.one = c.zero, c.one
+
+        def __call__(self, ws, scale):
+            z, a, delta, Y, tmp = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.tmp_out
+            expit(z, a)  # the reference's own sigmoid; the output layer is small
+            _negative(z, tmp)
+            _logaddexp(self.zero, tmp, tmp)  # softplus(−z) = −log a
+            cost = float(_vdot(Y, tmp))
+            _logaddexp(self.zero, z, tmp)  # softplus(z) = −log(1 − a)
+            _subtract(self.one, Y, delta)  # 1 − y (delta is free until the last two lines)
+            cost += float(_vdot(delta, tmp))
+            _subtract(a, Y, delta)
+            _multiply(delta, scale, delta)
+            return cost
 
     def check_targets(self, Y):
         if Y.size and (Y.min() < 0 or Y.max() > 1):
@@ -132,6 +214,32 @@ class CategoricalCrossEntropy(Cost):
 
     def grad_a(self, a, y):
         return -y / a
+
+    class Head(kernels.Head):
+        """After a softmax: C_x = −Σ_k y_k log a_k and Δ^L = a − y. log a = (z − max) −
+        log Σ_k e^(z_k − max) (log-softmax, as ``per_example``; the max keeps exp from
+        overflowing) gives both the cost and a = e^(log a); the row maxima come from argmax,
+        which is also the predicted class."""
+
+        predicts = True
+
+        @classmethod
+        def build(cls, g, c):
+            return cls() if type(g) is Softmax else None
+
+        def __call__(self, ws, scale):
+            z, a, delta, Y, R = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.R
+            row_max(ws, z)
+            _subtract(z, R, z)  # z − max, every entry ≤ 0
+            _exp(z, a)
+            _dot(a, ws.ones_out, R)  # Σ_k e^(z_k − max) per row, as a matrix–vector product
+            _log(R, R)
+            _subtract(z, R, z)  # log a
+            _exp(z, a)  # a = softmax(z)
+            cost = -float(_vdot(Y, z))
+            _subtract(a, Y, delta)
+            _multiply(delta, scale, delta)
+            return cost
 
     def check_targets(self, Y):
         if Y.size and (Y.min() < 0 or Y.max() > 1):
@@ -175,3 +283,19 @@ def output_delta(cost: Cost, g: Activation, z, a, y):
     if cost.closed_form_output == g.name:
         return a - y
     return g.backprop(z, a, cost.grad_a(a, y))
+
+
+class GenericHead(kernels.Head):
+    """The fast step's output layer for any (cost, output activation) without a ``Head``: their
+    own methods (which allocate)."""
+
+    def __init__(self, cost, g):
+        self.cost, self.g = cost, g
+
+    def __call__(self, ws, scale):
+        z, a, delta, Y = ws.z_out, ws.a_out, ws.delta_out, ws.Yb
+        a[...] = self.g.value(z)
+        cost = float(self.cost.value(z, a, Y, self.g)) * z.shape[0]
+        delta[...] = output_delta(self.cost, self.g, z, a, Y)
+        _multiply(delta, scale, delta)
+        return cost

@@ -41,8 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits, make_circles, make_moons
-from sklearn.model_selection import train_test_split
+
+from .targets import TASKS, TargetError, check_task, infer_task, parse_labels
+from .targets import decode as decode_labels
+from .targets import encode as encode_labels
 
 __all__ = [
     "Dataset",
@@ -51,6 +53,7 @@ __all__ = [
     "ChecksumError",
     "IDXError",
     "load_dataset",
+    "pixel_range",
     "load_idx",
     "available_datasets",
     "default_cache_dir",
@@ -136,8 +139,9 @@ _IDX_SETS = {
 
 _TOY_SETS = ("moons", "circles", "xor", "spiral")
 
-#: Integer-valued labels with at most this many distinct values are taken as classes.
-MAX_INFERRED_CLASSES = 20
+#: Integer pixel data in [0, 255] with at least this many features (or an image shape) is
+#: recognised as images, whatever its dtype; uint8 data always is.
+MIN_PIXEL_FEATURES = 64
 
 _DOWNLOAD_TIMEOUT_S = 30
 
@@ -165,13 +169,16 @@ class Dataset:
     """A data set split into train, validation and test.
 
     * ``X_*``: float64 arrays of shape (m, n_features), one example per row.
+    * ``task``: "classification", "multilabel" or "regression" (``deltaprop.targets``'s rule),
+      and ``task_reason``: why (given, or what the inference saw).
     * ``y_*``: for classification int64 indices 0..K−1 into ``classes``, shape (m,);
-      for regression float64 targets, shape (m,) or (m, k).
+      for multi-label 0/1 rows (m, k); for regression float64 targets, shape (m,) or (m, k).
     * ``classes``: the original labels (ints, floats or strings) for classification, else None.
     * ``feature_names``: one name per column, or None.
     * ``image_shape``: e.g. (8, 8) or (28, 28) when each row is a flattened image, else None.
     * ``class_names``: human-readable names for the classes (Fashion-MNIST), else None.
-    * ``pixel_max``: the largest possible pixel value of an image set (16 or 255), else None.
+    * ``pixel_max``: the largest possible pixel value when X is pixel data (16 for digits, 255
+      for uint8 or [0, 255] integer images, whatever their shape), else None.
     """
 
     name: str
@@ -188,12 +195,11 @@ class Dataset:
     description: str = ""
     class_names: list | None = None
     pixel_max: float | None = None
+    task_reason: str = ""
 
     def __post_init__(self):
-        if self.task not in ("classification", "regression"):
-            raise DatasetError(
-                f"Dataset task must be 'classification' or 'regression', got {self.task!r}"
-            )
+        if self.task not in TASKS:
+            raise DatasetError(f"Dataset task must be one of {', '.join(TASKS)}, got {self.task!r}")
         n = self.X_train.shape[1] if self.X_train.ndim == 2 else None
         for split in ("train", "val", "test"):
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
@@ -225,11 +231,21 @@ class Dataset:
             return self.n_classes
         return 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1])
 
+    #: The names ``split`` accepts, each with its attribute suffix.
+    SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
+
+    def split(self, name: str):
+        """(X, y) of one split: "train", "validation" (or "val") or "test"."""
+        key = self.SPLITS.get(str(name).lower())
+        if key is None:
+            raise DatasetError(f"split must be train, validation or test, got {name!r}")
+        return getattr(self, f"X_{key}"), getattr(self, f"y_{key}")
+
     def labels(self, y):
         """The original class labels of a split's targets ``y`` (indices into ``classes``);
         regression targets are returned as they are."""
         if self.task == "classification":
-            return np.asarray(self.classes)[np.asarray(y, dtype=np.int64)]
+            return decode_labels(self.classes, y)
         return y
 
     def __repr__(self):
@@ -285,8 +301,9 @@ def load_dataset(
     checksums : dict, optional
         ``{file name: sha256 hex}`` entries that replace the built-in SHA-256 of those files
         (for private mirrors serving other files).
-    task : "classification" or "regression", optional
-        Overrides the inferred task of ``csv:`` and ``npz:`` data.
+    task : "classification", "multilabel" or "regression", optional
+        Overrides the inferred task of ``csv:`` and ``npz:`` data (``deltaprop.targets.infer_task``:
+        integer, boolean and text labels are classes whatever their number).
     """
     if not isinstance(name, str) or not name.strip():
         raise DatasetError(f"data set name must be a non-empty string, got {name!r}")
@@ -294,8 +311,10 @@ def load_dataset(
     test_fraction, validation_fraction = _check_fractions(test_fraction, validation_fraction)
     seed = _seed_int(seed)
     limit = _check_limit(limit)
-    if task is not None and task not in ("classification", "regression"):
-        raise DatasetError(f"task must be 'classification' or 'regression', got {task!r}")
+    try:
+        task = check_task(task)
+    except TargetError as exc:
+        raise DatasetError(str(exc)) from None
     split = dict(test_fraction=test_fraction, validation_fraction=validation_fraction, seed=seed)
 
     key = name.lower().replace("_", "-")
@@ -394,44 +413,46 @@ def _check_limit(limit):
 
 
 def _encode_targets(labels: np.ndarray, task: str | None, where: str):
-    """(task, classes, y): class indices into ``classes``, or float regression targets."""
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "biufUS":
-        raise DatasetError(
-            f"{where}: labels must be numbers or strings, got an array of dtype {labels.dtype}"
-        )
-    is_text = labels.dtype.kind in "US"
-    is_bool = labels.dtype.kind == "b"
-    integer_valued = False
-    if labels.dtype.kind in "iu":
-        integer_valued = True
-    elif labels.dtype.kind == "f":
-        if not np.isfinite(labels).all():
-            raise DatasetError(f"{where}: labels contain NaN or infinity")
-        integer_valued = bool(np.all(labels == np.round(labels)))
-    if task is None:
-        few = len(np.unique(labels)) <= MAX_INFERRED_CLASSES
-        task = "classification" if is_text or is_bool or (integer_valued and few) else "regression"
-    if task == "regression":
-        if is_text:
+    """(task, classes, y, reason): class indices into ``classes`` (the task rule of
+    ``deltaprop.targets``), indicator rows for multi-label, or float regression targets; ``reason``
+    says why the task was chosen (for the CLI to print)."""
+    try:
+        labels = np.asarray(labels)
+        given = check_task(task)
+        task = given or infer_task(labels)
+        if given:
+            reason = "chosen with task="
+        elif task == "classification":
+            reason = f"inferred: {_label_kind(labels)} labels are classes; use --task regression for numbers"
+        elif task == "multilabel":
+            reason = "inferred: a 0/1 indicator matrix (one column per label)"
+        else:
+            reason = "inferred: numeric targets with fractional parts; use --task classification for classes"
+        if task == "classification":
+            classes, y = encode_labels(labels, where=where)
+            return task, classes, y.astype(np.int64), reason
+        if labels.dtype.kind in "USO":
             raise DatasetError(
-                f"{where}: regression needs numeric targets, but the labels are text "
+                f"{where}: {task} needs numeric targets, but the labels are text "
                 f"(e.g. {labels.flat[0]!r})"
             )
-        return task, None, labels.astype(np.float64)
-    if labels.ndim != 1:
-        raise DatasetError(
-            f"{where}: classification needs one label per example (a 1-D array), "
-            f"got shape {labels.shape} (for one-hot rows pass y.argmax(axis=1))"
-        )
-    if labels.dtype.kind == "f" and integer_valued:
-        labels = labels.astype(np.int64)
-    classes, y = np.unique(labels, return_inverse=True)
-    return task, classes, y.astype(np.int64).reshape(-1)
+        y = labels.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise DatasetError(f"{where}: targets contain NaN or infinity")
+        return task, None, y, reason
+    except TargetError as exc:
+        raise DatasetError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+
+
+def _label_kind(labels: np.ndarray) -> str:
+    kind = labels.dtype.kind
+    return {"i": "integer", "u": "integer", "b": "boolean", "f": "whole-number"}.get(kind, "text")
 
 
 def _split_off(X, y, fraction, seed, stratify):
     """Split (X, y) into (X_keep, X_out, y_keep, y_out) with ``fraction`` going to ``out``."""
+    from sklearn.model_selection import train_test_split
+
     if fraction <= 0:
         return X, X[:0], y, y[:0]
     try:
@@ -469,6 +490,8 @@ def _make(name, X, y, *, task, classes, test_fraction, validation_fraction, seed
 
 
 def _load_digits(*, limit, **split) -> Dataset:
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
     X = bunch.data.astype(np.float64)
     classes, y = np.unique(bunch.target, return_inverse=True)
@@ -483,6 +506,8 @@ def _load_digits(*, limit, **split) -> Dataset:
 
 def _toy_points(name: str, seed: int):
     """(X, y, description) for a 2-D toy set; labels are 0..K−1."""
+    from sklearn.datasets import make_circles, make_moons
+
     rng = np.random.default_rng(seed)
     if name == "moons":
         X, y = make_moons(n_samples=600, noise=0.2, random_state=seed)
@@ -809,18 +834,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _parse_labels(cells: np.ndarray) -> np.ndarray:
-    """Numbers if every label parses as one (ints if all are whole numbers), else strings."""
-    cells = np.array([str(c).strip() for c in cells], dtype=str)
-    try:
-        values = cells.astype(np.float64)
-    except ValueError:
-        return cells
-    if np.isfinite(values).all() and np.all(values == np.round(values)):
-        return values.astype(np.int64)
-    return values
-
-
 def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
     p = _data_file(path, "csv")
     header, rows, lines = _read_csv(p)
@@ -831,14 +844,20 @@ def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
     feature_cols = [k for k in range(len(header)) if k != j]
     names = [header[k] for k in feature_cols]
     X = _parse_features(cells[:, feature_cols], names, lines, p)
-    labels = _parse_labels(cells[:, j])
-    if labels.dtype.kind == "U" and np.any(labels == ""):
-        i = int(np.flatnonzero(labels == "")[0])
-        raise DatasetError(f"{p}, line {lines[i]}: the label column {header[j]!r} is empty")
-    task, classes, y = _encode_targets(labels, task, f"{p}, label column {header[j]!r}")
+    pixel_max = pixel_range(X)
+    where = f"{p}, label column {header[j]!r}"
+    empty = [i for i, cell in enumerate(cells[:, j]) if not str(cell).strip()]
+    if empty:
+        raise DatasetError(f"{p}, line {lines[empty[0]]}: the label column {header[j]!r} is empty")
+    try:
+        labels = parse_labels(cells[:, j], where)
+    except TargetError as exc:
+        raise DatasetError(str(exc)) from None
+    task, classes, y, reason = _encode_targets(labels, task, where)
     return _make(
         f"csv:{path}", X, y, task=task, classes=classes, limit=limit,
-        feature_names=names,
+        feature_names=names, task_reason=reason, pixel_max=pixel_max,
+        image_shape=None if pixel_max is None else square_image_shape(X.shape[1]),
         description=f"{p.name}: {len(X)} rows, {len(names)} features, label {header[j]!r} ({task})",
         **split,
     )
@@ -863,17 +882,45 @@ def _npz_array(data, key: str, path: Path) -> np.ndarray:
 
 
 def _npz_features(X: np.ndarray, key: str, path: Path):
-    """(float64 (m, n) matrix, image shape or None) from a feature array."""
+    """(float64 (m, n) matrix, image shape or None, pixel_max or None) from a feature array."""
     if X.dtype.kind not in "biuf":
         raise DatasetError(f"{path}: {key} must be numeric, got dtype {X.dtype}")
     if X.ndim < 2:
         raise DatasetError(f"{path}: {key} must have shape (n_samples, n_features), got {X.shape}")
     image_shape = tuple(int(d) for d in X.shape[1:]) if X.ndim == 3 else None
+    pixel_max = pixel_range(X)
     X = X.reshape(len(X), -1).astype(np.float64)
+    if image_shape is None and pixel_max is not None:
+        image_shape = square_image_shape(X.shape[1])
     if not np.isfinite(X).all():
         bad = np.argwhere(~np.isfinite(X))[0]
         raise DatasetError(f"{path}: {key} has a non-finite value at row {bad[0]}, column {bad[1]}")
-    return X, image_shape
+    return X, image_shape, pixel_max
+
+
+def square_image_shape(n_features: int) -> tuple | None:
+    """(s, s) when ``n_features`` = s² (a flattened square image, e.g. 784 = 28²), else None."""
+    side = int(round(n_features**0.5))
+    return (side, side) if side > 1 and side * side == n_features else None
+
+
+def pixel_range(X: np.ndarray) -> float | None:
+    """The nominal largest pixel value when ``X`` (rows of examples, any shape) is pixel data,
+    else None. Recognised by the values, not the shape: uint8 data is pixels (255); so are
+    whole numbers in [0, 255] with an image shape or at least ``MIN_PIXEL_FEATURES`` features
+    (255, or 16 when no value exceeds 16, like the 8×8 digits)."""
+    X = np.asarray(X)
+    if X.dtype == np.uint8:
+        return 255.0
+    n_features = int(np.prod(X.shape[1:])) if X.ndim >= 2 else 0
+    if X.size == 0 or (X.ndim < 3 and n_features < MIN_PIXEL_FEATURES) or X.dtype.kind not in "iuf":
+        return None
+    low, high = X.min(), X.max()
+    if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > 255:
+        return None
+    if X.dtype.kind == "f" and not np.array_equal(X, np.round(X)):
+        return None
+    return 16.0 if high <= 16 else 255.0
 
 
 def _npz_targets(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
@@ -915,9 +962,9 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
         arrays = _npz_arrays(data, p)
     info = dict(description=f"{p.name}", feature_names=None)
     if "X" in arrays:
-        X, image_shape = _npz_features(arrays["X"], "X", p)
+        X, image_shape, info["pixel_max"] = _npz_features(arrays["X"], "X", p)
         y = _npz_targets(arrays["y"], "y", len(X), p)
-        task, classes, y = _encode_targets(y, task, f"{p}, y")
+        task, classes, y, info["task_reason"] = _encode_targets(y, task, f"{p}, y")
         info["description"] = f"{p.name}: {len(X)} examples, {X.shape[1]} features ({task})"
         return _make(
             f"npz:{path}", X, y, task=task, classes=classes, limit=limit, image_shape=image_shape,
@@ -925,9 +972,10 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
         )
 
     splits = [s for s in ("train", "val", "test") if f"X_{s}" in arrays]
-    Xs, ys, shapes = {}, {}, set()
+    Xs, ys, shapes, pixels = {}, {}, set(), set()
     for s in splits:
-        Xs[s], shape = _npz_features(arrays[f"X_{s}"], f"X_{s}", p)
+        Xs[s], shape, pixel_max = _npz_features(arrays[f"X_{s}"], f"X_{s}", p)
+        pixels.add(pixel_max)
         ys[s] = _npz_targets(arrays[f"y_{s}"], f"y_{s}", len(Xs[s]), p)
         shapes.add((Xs[s].shape[1], shape))
     if len(shapes) != 1:
@@ -935,7 +983,9 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
     if limit is not None:
         Xs["train"], ys["train"] = Xs["train"][:limit], ys["train"][:limit]
     sizes = [len(ys[s]) for s in splits]
-    task, classes, y_all = _encode_targets(np.concatenate([ys[s] for s in splits]), task, f"{p}, y")
+    task, classes, y_all, info["task_reason"] = _encode_targets(
+        np.concatenate([ys[s] for s in splits]), task, f"{p}, y"
+    )
     bounds = np.cumsum([0] + sizes)
     for s, lo, hi in zip(splits, bounds[:-1], bounds[1:]):
         ys[s] = y_all[lo:hi]
@@ -944,6 +994,7 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
             Xs["train"], ys["train"], validation_fraction, seed, task == "classification"
         )
     image_shape = shapes.pop()[1]
+    info["pixel_max"] = pixels.pop() if len(pixels) == 1 else None
     info["description"] = f"{p.name}: {len(Xs['train'])} train, {len(Xs['test'])} test examples ({task})"
     return Dataset(
         f"npz:{path}", Xs["train"], ys["train"], Xs["val"], ys["val"], Xs["test"], ys["test"],

@@ -35,6 +35,8 @@ Why it is fast (each trick is explained again where it is used):
 * The update of layer l is applied as soon as its gradient is known (Δ^{l−1} having been
   computed with the old W^l), so one gradient buffer sized for the largest layer serves all.
 * Bias gradients are the matrix–vector product 1ᵀ Δ (BLAS) rather than ``sum(axis=0)``.
+* The per-activation kernels live with their math in ``activations``, the output-layer heads
+  with their costs in ``costs`` (protocol in ``kernels``); this module asks for them.
 * Hidden sigmoids are 0.5·tanh(0.5 z) + 0.5 in place (NumPy's tanh is vectorised; SciPy's
   ``expit`` is a scalar loop, ~10× slower on large arrays). Hidden activations overwrite
   their z: every derivative used here can be written with a alone (σ' = a(1−a),
@@ -56,25 +58,17 @@ Why it is fast (each trick is explained again where it is used):
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 
 import numpy as np
-from scipy.special import expit
 
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .costs import BinaryCrossEntropy, CategoricalCrossEntropy, Quadratic, output_delta
+from .costs import GenericHead
+from .kernels import Constants, GenericKernel, _add, _divide, _dot, _multiply, _sqrt, _subtract, _vdot
+from .metrics import count_correct
 from .optimizers import SGD, Adam, Momentum
 from .validation import aligned_empty
 
 __all__ = ["FastStep"]
-
-# Bound once: a module-global lookup is cheaper than ``np.<name>`` in the hot loop.
-_dot, _vdot = np.dot, np.vdot
-_add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
-_tanh, _exp, _log, _sqrt = np.tanh, np.exp, np.log, np.sqrt
-_maximum, _heaviside, _equal, _greater = np.maximum, np.heaviside, np.equal, np.greater
-_negative, _logaddexp, _count_nonzero = np.negative, np.logaddexp, np.count_nonzero
 
 
 #: Layers with at least this many weights fold the SGD update into one GEMM call (below it the
@@ -146,277 +140,6 @@ def _is_aligned(arr, alignment=64):
     return arr.flags.c_contiguous and arr.ctypes.data % alignment == 0
 
 
-class _Constants:
-    """0-d arrays of the network's dtype for the scalars the step multiplies by."""
-
-    def __init__(self, dtype):
-        self.dtype = dtype
-        self.zero = np.array(0.0, dtype)
-        self.half = np.array(0.5, dtype)
-        self.one = np.array(1.0, dtype)
-        self.two = np.array(2.0, dtype)
-
-    def scalar(self, value):
-        return np.array(value, self.dtype)
-
-
-# ---------------------------------------------------------------------------- activations
-# Each kind works on batch buffers (one row per example): ``forward(z, a, tmp)`` sets a = g(z)
-# and ``backprop(z, a, delta, tmp)`` turns delta = ∂C/∂a into ∂C/∂z = delta ⊙ g'(z). For the
-# built-in kinds z and a are the same buffer (z is overwritten; the derivatives need only a).
-# tmp is a scratch buffer of the same shape.
-
-
-class _SigmoidKind:
-    """σ(z) = 0.5·tanh(0.5 z) + 0.5 (an identity), σ' = a(1 − a)."""
-
-    needs_z = False
-
-    def __init__(self, c):
-        self.half, self.one = c.half, c.one
-
-    def forward(self, z, a, tmp):
-        half = self.half
-        _multiply(a, half, a)
-        _tanh(a, a)
-        _multiply(a, half, a)
-        _add(a, half, a)
-
-    def backprop(self, z, a, delta, tmp):
-        _subtract(self.one, a, tmp)  # 1 − a
-        _multiply(tmp, a, tmp)  # a(1 − a)
-        _multiply(delta, tmp, delta)
-
-
-class _TanhKind:
-    """tanh(z), tanh' = 1 − a²."""
-
-    needs_z = False
-
-    def __init__(self, c):
-        self.one = c.one
-
-    def forward(self, z, a, tmp):
-        _tanh(a, a)
-
-    def backprop(self, z, a, delta, tmp):
-        _multiply(a, a, tmp)
-        _subtract(self.one, tmp, tmp)  # 1 − a²
-        _multiply(delta, tmp, delta)
-
-
-class _ReLUKind:
-    """max(0, z), relu' = [z > 0] = [a > 0] (a > 0 exactly where z > 0)."""
-
-    needs_z = False
-
-    def __init__(self, c):
-        self.zero = c.zero
-
-    def forward(self, z, a, tmp):
-        _maximum(a, self.zero, out=a)
-
-    def backprop(self, z, a, delta, tmp):
-        _heaviside(a, self.zero, tmp)  # 1 where a > 0, else 0 (at a = 0 too, like the reference)
-        _multiply(delta, tmp, delta)
-
-
-class _LeakyReLUKind:
-    """z if z > 0 else s·z, which is max(z, s·z) for 0 ≤ s < 1; derivative 1 if a > 0 else s
-    (with s ≥ 0, a > 0 exactly where z > 0)."""
-
-    needs_z = False
-
-    def __init__(self, c, slope):
-        self.zero = c.zero
-        self.slope = c.scalar(slope)
-        self.one_minus_slope = c.scalar(1.0 - slope)
-
-    def forward(self, z, a, tmp):
-        _multiply(a, self.slope, tmp)
-        _maximum(a, tmp, out=a)
-
-    def backprop(self, z, a, delta, tmp):
-        _heaviside(a, self.zero, tmp)  # [a > 0]
-        _multiply(tmp, self.one_minus_slope, tmp)
-        _add(tmp, self.slope, tmp)  # s + (1 − s)[a > 0]
-        _multiply(delta, tmp, delta)
-
-
-class _IdentityKind:
-    """z, derivative 1: nothing to do."""
-
-    needs_z = False
-
-    def __init__(self, c):
-        pass
-
-    def forward(self, z, a, tmp):
-        pass
-
-    def backprop(self, z, a, delta, tmp):
-        pass
-
-
-class _CustomKind:
-    """Any other Activation object: its own ``value`` and ``backprop`` (these allocate), with z
-    kept in its own buffer because a custom derivative may need it."""
-
-    needs_z = True
-
-    def __init__(self, g):
-        self.g = g
-
-    def forward(self, z, a, tmp):
-        a[...] = self.g.value(z)
-
-    def backprop(self, z, a, delta, tmp):
-        delta[...] = self.g.backprop(z, a, delta)
-
-
-def _kind_for(g, c):
-    kinds = {Sigmoid: _SigmoidKind, Tanh: _TanhKind, ReLU: _ReLUKind, Identity: _IdentityKind}
-    if type(g) in kinds:
-        return kinds[type(g)](c)
-    if type(g) is LeakyReLU:
-        return _LeakyReLUKind(c, g.slope)
-    return _CustomKind(g)
-
-
-# ---------------------------------------------------------------------------- output layer
-# A head turns Z^L (in ws.z_out) into A^L (ws.a_out), returns the batch's summed cost Σ_x C_x
-# (a float, not yet divided by m_b) and leaves Δ^L·scale in ws.delta_out. ``predicts`` is True
-# when the head also leaves the predicted classes (argmax of a^L) in ws.I1.
-
-
-def _row_max(ws, z):
-    """The row maxima of z = ws.z_out (m_b, n) into ws.R (m_b, 1), each row's argmax into ws.I1.
-
-    ``z.max(axis=1)`` goes through NumPy's reduction machinery (2.9 µs for 32×10); argmax,
-    the flat index i·n + argmax_i and a ``take`` cost 0.7 µs together."""
-    z.argmax(1, ws.I1)
-    _add(ws.I1, ws.row_offsets, ws.I_flat)
-    ws.z_out_flat.take(ws.I_flat, 0, ws.r, "clip")
-
-
-class _SoftmaxCrossEntropyHead:
-    """Softmax output with cross-entropy: C_x = −Σ_k y_k log a_k and Δ^L = a − y.
-
-    log a = (z − max) − log Σ_k e^(z_k − max) (log-softmax, as ``costs`` computes it; the max
-    keeps exp from overflowing); log a gives both the cost and a = e^(log a)."""
-
-    predicts = True
-
-    def __call__(self, ws, scale):
-        z, a, delta, Y, R = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.R
-        _row_max(ws, z)
-        _subtract(z, R, z)  # z − max, every entry ≤ 0
-        _exp(z, a)
-        _dot(a, ws.ones_out, R)  # Σ_k e^(z_k − max) per row, as a matrix–vector product
-        _log(R, R)
-        _subtract(z, R, z)  # log a
-        _exp(z, a)  # a = softmax(z)
-        cost = -float(_vdot(Y, z))
-        _subtract(a, Y, delta)
-        _multiply(delta, scale, delta)
-        return cost
-
-
-class _SigmoidBCEHead:
-    """Sigmoid output with binary cross-entropy: Δ^L = a − y, and
-    C_x = Σ_k [y_k softplus(−z_k) + (1 − y_k) softplus(z_k)] (= −y log a − (1−y) log(1−a),
-    finite even where a rounds to 0 or 1, as in ``costs``)."""
-
-    predicts = False
-
-    def __init__(self, c):
-        self.zero, self.one = c.zero, c.one
-
-    def __call__(self, ws, scale):
-        z, a, delta, Y, tmp = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.tmp_out
-        expit(z, a)  # the reference's own sigmoid; the output layer is small
-        _negative(z, tmp)
-        _logaddexp(self.zero, tmp, tmp)  # softplus(−z) = −log a
-        cost = float(_vdot(Y, tmp))
-        _logaddexp(self.zero, z, tmp)  # softplus(z) = −log(1 − a)
-        _subtract(self.one, Y, delta)  # 1 − y (delta is free until the last two lines)
-        cost += float(_vdot(delta, tmp))
-        _subtract(a, Y, delta)
-        _multiply(delta, scale, delta)
-        return cost
-
-
-class _QuadraticHead:
-    """Quadratic cost C_x = Σ_k (a_k − y_k)² with any built-in output activation:
-    Δ^L = 2(a − y) ⊙ g'(z), or for softmax the Jacobian product a ⊙ (u − Σ_k u_k a_k) with
-    u = 2(a − y) (see ``activations.Softmax``)."""
-
-    predicts = False
-
-    def __init__(self, g, c):
-        self.softmax = type(g) is Softmax
-        self.sigmoid = type(g) is Sigmoid
-        self.kind = None if (self.softmax or self.sigmoid) else _kind_for(g, c)
-        self.one, self.two = c.one, c.two
-
-    def __call__(self, ws, scale):
-        z, a, delta, Y, tmp, R = ws.z_out, ws.a_out, ws.delta_out, ws.Yb, ws.tmp_out, ws.R
-        if self.softmax:  # a = e^(z − max) / Σ_k e^(z_k − max)
-            _row_max(ws, z)
-            _subtract(z, R, a)
-            _exp(a, a)
-            _dot(a, ws.ones_out, R)
-            _divide(a, R, a)
-        elif self.sigmoid:
-            expit(z, a)  # the reference's own sigmoid; the output layer is small
-        else:
-            a[...] = z
-            self.kind.forward(a, a, tmp)
-        _subtract(a, Y, delta)  # a − y
-        cost = float(_vdot(delta, delta))
-        _multiply(delta, self.two, delta)  # u = ∂C_x/∂a = 2(a − y)
-        if self.softmax:
-            _multiply(delta, a, tmp)
-            _dot(tmp, ws.ones_out, R)  # Σ_k u_k a_k per row
-            _subtract(delta, R, delta)
-            _multiply(delta, a, delta)
-        elif self.sigmoid:
-            _subtract(self.one, a, tmp)
-            _multiply(tmp, a, tmp)
-            _multiply(delta, tmp, delta)
-        else:
-            self.kind.backprop(a, a, delta, tmp)
-        _multiply(delta, scale, delta)
-        return cost
-
-
-class _GenericHead:
-    """Any other (cost, output activation): their own methods (which allocate)."""
-
-    predicts = False
-
-    def __init__(self, cost, g):
-        self.cost, self.g = cost, g
-
-    def __call__(self, ws, scale):
-        z, a, delta, Y = ws.z_out, ws.a_out, ws.delta_out, ws.Yb
-        a[...] = self.g.value(z)
-        cost = float(self.cost.value(z, a, Y, self.g)) * z.shape[0]
-        delta[...] = output_delta(self.cost, self.g, z, a, Y)
-        _multiply(delta, scale, delta)
-        return cost
-
-
-def _head_for(cost, g, c):
-    if type(cost) is CategoricalCrossEntropy and type(g) is Softmax:
-        return _SoftmaxCrossEntropyHead()
-    if type(cost) is BinaryCrossEntropy and type(g) is Sigmoid:
-        return _SigmoidBCEHead(c)
-    if type(cost) is Quadratic and (type(g) in (Softmax, Sigmoid) or not _kind_for(g, c).needs_z):
-        return _QuadraticHead(g, c)
-    return _GenericHead(cost, g)
-
-
 # ---------------------------------------------------------------------------- workspace
 class _Workspace:
     """Buffers and per-layer plans for batches of ``m`` rows (views of the largest batch's).
@@ -429,7 +152,11 @@ class _Workspace:
     ``forward``: for l = 1..L−1, (A^{l−1}, (W^l)ᵀ, b^l, Z^l, A^l, scratch, kind^l);
     ``backward``: for l = L..1, (Δ^l, (Δ^l)ᵀ, A^{l−1}, l−1, W^l, b^l, ∂C/∂W^l buffer, ∂C/∂b^l
     buffer, Δ^{l−1}, Z^{l−1}, scratch^{l−1}, kind^{l−1}, gemm), with Δ^{l−1} = None for l = 1 (no
-    input gradient) and gemm the sizes and addresses of the fused SGD update, or None."""
+    input gradient) and gemm the sizes and addresses of the fused SGD update, or None.
+
+    For the heads (``kernels``): ``R`` (m, 1) and its vector view ``r``, ``ones_out`` (n_L, 1),
+    ``z_out_flat``, ``row_offsets`` = i·n_L and the index buffers ``I1``, ``I_flat``;
+    ``count_work`` holds ``metrics.count_correct``'s buffers."""
 
     def __init__(self, step, base, m):
         for name, arr in base.items():
@@ -437,13 +164,13 @@ class _Workspace:
                 setattr(self, name, [None if a is None else a[:m] for a in arr])
             else:
                 setattr(self, name, arr[:m])
-        self.m = m
         self.learning_rate = None
         self.scale = None
         self.r = self.R.reshape(-1)  # the same memory as R (m, 1), as a vector
         self.z_out_flat = self.z_out.reshape(-1)
         self.ones_out = step.ones_out
         self.row_offsets = np.arange(m, dtype=np.intp) * step.net.sizes[-1]
+        self.count_work = (self.I1, self.I2, self.B1, self.B2)  # metrics.count_correct's buffers
         self.delta_out = self.delta[-1]
         L = step.L
         # Z^l: the custom kinds' own buffer, else A^l itself (overwritten in place).
@@ -497,15 +224,17 @@ class FastStep:
         self.Y = Y if Y.dtype == dtype else np.ascontiguousarray(Y, dtype=dtype)
         self.dtype = dtype
         self.n_examples = self.X.shape[0]
-        self.c = c = _Constants(dtype)
+        self.c = c = Constants(dtype)
         L = self.L = net.n_layers
         # The live parameter arrays (ParameterList assignments copy into them, so they stay).
         self.W = list(net.weights)
         self.b = list(net.biases)
         self.WT = [W.T for W in self.W]  # (W^l)ᵀ views for Z^l = A^{l−1} (W^l)ᵀ
         self.W_flat = [W.reshape(-1) for W in self.W]
-        self.kinds = [_kind_for(g, c) for g in net.activations[:-1]]
-        self.head = _head_for(net.cost_function, net.activations[-1], c)
+        # Each activation's and the cost's own fast code (``kernels``), else their methods.
+        self.kinds = [g.fast_kernel(c) or GenericKernel(g) for g in net.activations[:-1]]
+        cost, g_out = net.cost_function, net.activations[-1]
+        self.head = cost.fast_head(g_out, c) or GenericHead(cost, g_out)
 
         self.rule = {SGD: "sgd", Momentum: "momentum", Adam: "adam"}.get(type(optimizer), "generic")
         # SGD layers whose update is folded into a BLAS GEMM call (see the module docstring).
@@ -676,7 +405,7 @@ class FastStep:
 
         n_correct = 0
         if self.net.classes_ is not None:
-            n_correct = self._count_correct(ws)
+            n_correct = count_correct(ws.a_out, ws.Yb, ws.count_work, self.head.predicts, self.c.half)
 
         # Backward pass, with each layer's update as soon as its gradient is known.
         if rule != "generic":
@@ -711,21 +440,6 @@ class FastStep:
             opt.step(params, grads)
         return cost, n_correct
 
-    def _count_correct(self, ws):
-        """Examples whose prediction matches the target: argmax of a^L against argmax of y, or
-        a > 0.5 against y > 0.5 for a single output (as ``training.count_correct``)."""
-        a_out, Yb, B1 = ws.a_out, ws.Yb, ws.B1
-        if a_out.shape[1] == 1:
-            _greater(a_out, self.c.half, B1.reshape(-1, 1))
-            _greater(Yb, self.c.half, ws.B2.reshape(-1, 1))
-            _equal(B1, ws.B2, B1)
-        else:
-            if not self.head.predicts:
-                a_out.argmax(1, ws.I1)
-            Yb.argmax(1, ws.I2)
-            _equal(ws.I1, ws.I2, B1)
-        return int(_count_nonzero(B1))
-
     def _update(self, l, lr, decay):
         """Momentum, Adam or (generic rule) only the L2 term, for layer l (index l = layer − 1),
         with the scaled gradients in G[l] and gb[l]."""
@@ -751,10 +465,8 @@ class FastStep:
         α̂ = α √(1−β₂ᵗ)/(1−β₁ᵗ), ε̂ = ε √(1−β₂ᵗ)."""
         opt = self.optimizer
         m_state, v_state = self._state("m"), self._state("v")
-        b1, b2, t = opt.beta1, opt.beta2, opt.t
-        # Python floats (not NumPy float64 scalars), so float32 arrays stay float32.
-        step = opt.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
-        eps_hat = opt.epsilon * math.sqrt(1 - b2**t)
+        b1, b2 = opt.beta1, opt.beta2
+        step, eps_hat = opt.corrected_rates(opt.t)
         pairs = ((self.W[l], self.grad_W[l], self.tmp_W[l], 2 * l), (self.b[l], self.grad_b[l], self.tmp_b[l], 2 * l + 1))
         for theta, g, tmp, i in pairs:
             m, v = m_state[i], v_state[i]

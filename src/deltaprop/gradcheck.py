@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .validation import as_generator
+
 __all__ = ["gradcheck", "GradcheckResult", "ArrayCheck", "relative_error"]
 
 
@@ -87,7 +89,7 @@ def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | N
     net64 = net.copy(dtype="float64")
     X, Y = net64.check_XY(X, Y)
     grads = net64.backward(X, Y, l2=l2, sample_weight=sample_weight)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
 
     checks = []
     for kind, params, analytic_all in (

@@ -55,7 +55,7 @@ _OPTIMIZER = "optimizer/"
 _STATE = "state/"
 _RESERVED = {
     "format", "format_version", "kind", "deltaprop_version", "saved_at", "network",
-    "classes", "classes_dtype", "preprocessing", "history", "checkpoint",
+    "classes", "classes_dtype", "preprocessing", "feature_names", "history", "checkpoint",
 }
 
 
@@ -145,9 +145,33 @@ def _net_payload(net: Network) -> tuple[dict, dict]:
         "classes": classes,
         "classes_dtype": classes_dtype,
         "preprocessing": prep_meta,
+        "feature_names": _feature_names_to_json(net),
         "history": list(net.history or []),
     }
     return header, arrays
+
+
+def _feature_names_to_json(net):
+    names = getattr(net, "feature_names", None)
+    if names is None:
+        return None
+    names = [str(n) for n in names]
+    if len(names) != net.sizes[0]:
+        raise ModelFileError(
+            f"net.feature_names has {len(names)} names but the input layer has {net.sizes[0]} neurons"
+        )
+    return names
+
+
+def _feature_names_from(header: dict, path: Path, n_inputs: int):
+    names = header.get("feature_names")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != n_inputs:
+        raise ModelFileError(
+            f"{path}: 'feature_names' in the header must be a list of {n_inputs} strings (one per input)"
+        )
+    return names
 
 
 def _merge_extra(header: dict, extra_meta):
@@ -377,6 +401,7 @@ def _build_net(npz, header: dict, path: Path) -> Network:
 
     net.classes_ = _classes_from_json(header, path)
     net.preprocessing = _preprocessing_from(npz, header, path, sizes[0])
+    net.feature_names = _feature_names_from(header, path, sizes[0])
     history = header.get("history", [])
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise ModelFileError(f"{path}: 'history' in the header must be a list of objects")

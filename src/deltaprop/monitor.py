@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .training import Callback, prepare_targets
+from . import targets
+from .training import Callback
+from .validation import as_generator
 
 __all__ = ["GradientNorms", "DEFAULT_MAX_ROWS"]
 
@@ -57,8 +59,7 @@ class GradientNorms(Callback):
             raise ValueError("X is empty: gradient norms need at least one training example")
         m = len(X)
         if m > max_rows:
-            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-            rows = np.sort(rng.choice(m, size=int(max_rows), replace=False))
+            rows = np.sort(as_generator(seed).choice(m, size=int(max_rows), replace=False))
         else:
             rows = np.arange(m)
         #: The rows of X the norms are measured on.
@@ -68,8 +69,10 @@ class GradientNorms(Callback):
         self._X = self._Y = None
 
     def _prepare(self, net):
+        """a^0 and target rows once per run (the network's preprocessing and classes_ are fixed
+        by then); ``norms`` then runs the four equations on them directly."""
         self._X = net.prepare_inputs(self._X_raw, "X")
-        self._Y = prepare_targets(net, self._y_raw)
+        self._Y = net.check_XY(self._X_raw, self._y_raw)[1]
 
     def on_train_begin(self, trainer):
         self._prepare(trainer.net)  # fit has set the network's classes_ by now
@@ -78,7 +81,7 @@ class GradientNorms(Callback):
         """{"W": [...], "b": [...]}: the norms for ``net``'s current parameters."""
         if self._X is None:
             self._prepare(net)
-        grads = net.backward(self._X, self._Y)
+        grads = net._backprop(self._X, self._Y, 0.0)
         return {
             "W": [float(np.linalg.norm(g)) for g in grads.weights],
             "b": [float(np.linalg.norm(g)) for g in grads.biases],

@@ -21,18 +21,34 @@ The four equations (δ^l = ∂C_x/∂z^l, one row per example x; C = (1/m) Σ_x 
 
 With L2 regularisation λ (Andrew Ng's convention) the cost gains λ/(2m) Σ_l ‖W^l‖² and each
 ∂C/∂W^l gains (λ/m) W^l; biases are never regularised.
+
+The input contract (the same X means the same thing everywhere)
+----------------------------------------------------------------
+Every public method that takes X — ``forward``, ``cost``, ``backward``, ``predict``,
+``predict_proba``, ``evaluate``, ``fit``, and ``deltaprop.gradcheck``, ``explain``,
+``explain_layer``, ``sensitivity`` — takes *raw* inputs, in the units of the data. A network's
+``preprocessing`` (the standardisation or pixel scaling fitted when it was trained and saved
+with it) is part of the model: each of those methods applies it first, so a^0 = the
+preprocessed X, and ``Gradients.activations[0]`` is that a^0. ``net.prepare_inputs(X)`` gives
+a^0 for your own use. A network without preprocessing (the default) uses X as given.
+
+Targets Y are target rows (m, n_L) — one-hot rows for classes — or, for a classifier (a network
+with ``classes_``), class labels (m,), encoded by ``deltaprop.targets``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import targets
 from .activations import Activation, get_activation
 from .costs import Cost, get_cost, output_delta
 from .init import default_init, get_initialiser
+from .metrics import count_correct
 from .validation import (
+    as_generator,
     aligned_empty,
     as_float_array,
     check_finite,
@@ -64,7 +80,6 @@ class Gradients:
     activations: list
     zs: list
     l2: float = 0.0
-    extra: dict = field(default_factory=dict, repr=False)
 
 
 class ParameterList:
@@ -146,14 +161,16 @@ class Network:
         if str(dtype) not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(_DTYPES[str(dtype)])
-        self.activations = self._build_activations(activation, output, n_layers)
+        #: The activation *functions*, g^l = ``g[l-1]`` (objects with ``value`` and ``derivative``);
+        #: the activation *values* a^l are ``Gradients.activations[l]``.
+        self.g: list[Activation] = self._build_activations(activation, output, n_layers)
         self.cost_function: Cost = get_cost(cost)
-        self.cost_function.check_output(self.activations[-1])
+        self.cost_function.check_output(self.g[-1])
         if init is None:
-            init = default_init(self.activations[0].name)
+            init = default_init(self.g[0].name)
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         initialiser = get_initialiser(init)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = as_generator(seed)
         weights, biases = [], []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
             W, b = initialiser(n_in, n_out, rng, self.dtype)
@@ -163,8 +180,12 @@ class Network:
         self._biases = ParameterList(biases, "biases")
         #: Class labels when the network is a classifier (set by ``fit`` or by the user).
         self.classes_ = None
-        #: Per-feature preprocessing (set by training / data loading), saved with the model.
+        #: Per-feature preprocessing (set by training / data loading), saved with the model and
+        #: applied by every method that takes X (the input contract above).
         self.preprocessing = None
+        #: Names of the input features, in the order of the input layer (set by training and the
+        #: CLI, saved with the model; ``deltaprop predict`` selects CSV columns by them).
+        self.feature_names = None
         #: Training history of the last ``fit`` (a list of per-epoch dicts).
         self.history = []
 
@@ -250,6 +271,11 @@ class Network:
             live[...] = new
 
     @property
+    def activations(self) -> list:
+        """The activation functions g^l, ``activations[l-1]`` for layer l: the same list as ``g``."""
+        return self.g
+
+    @property
     def n_layers(self) -> int:
         """L, the number of weight layers (the input layer is not counted)."""
         return len(self.sizes) - 1
@@ -266,7 +292,7 @@ class Network:
         """Everything but the arrays, as JSON-able values (the model file's header)."""
         return {
             "sizes": list(self.sizes),
-            "activations": [g.config() for g in self.activations],
+            "activations": [g.config() for g in self.g],
             "cost": self.cost_function.name,
             "dtype": self.dtype.name,
             "init": self.init,
@@ -297,28 +323,33 @@ class Network:
         new.biases = [b for b in self.biases]
         new.classes_ = None if self.classes_ is None else np.array(self.classes_, copy=True)
         new.preprocessing = None if self.preprocessing is None else self.preprocessing.copy()
+        new.feature_names = None if self.feature_names is None else list(self.feature_names)
         new.history = [dict(h) for h in self.history]
         return new
 
     def __repr__(self):
-        acts = ", ".join(g.name for g in self.activations)
+        acts = ", ".join(g.name for g in self.g)
         return (
             f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost_name!r}, "
             f"dtype={self.dtype.name!r})"
         )
 
     def check_X(self, X) -> np.ndarray:
+        """Raw inputs X checked (shape (m, n_0), finite) as an array of the network's dtype."""
         return check_inputs(X, self.sizes[0], self.dtype)
 
     def check_XY(self, X, Y):
+        """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
+        labels are encoded by ``deltaprop.targets.prepare`` (against ``classes_``, or the
+        sorted labels of Y while the network has none)."""
         X = self.check_X(X)
-        Y = check_targets(Y, X.shape[0], self.sizes[-1], self.dtype)
+        Y = check_targets(targets.prepare(self, Y), X.shape[0], self.sizes[-1], self.dtype)
         self.cost_function.check_targets(Y)
         return X, Y
 
     def prepare_inputs(self, X, name: str = "X") -> np.ndarray:
-        """Raw inputs as the network sees them: checked, passed through ``preprocessing`` (the
-        standardisation or scaling saved with the model, if any), in the network's dtype."""
+        """a^0 for raw inputs X: checked, passed through ``preprocessing`` (the standardisation
+        or scaling saved with the model, if any), C-contiguous in the network's dtype."""
         if self.preprocessing is None:
             return np.ascontiguousarray(check_inputs(X, self.sizes[0], self.dtype, name))
         X = check_inputs(X, self.sizes[0], np.float64, name)
@@ -327,7 +358,10 @@ class Network:
     # ------------------------------------------------------------------ training and prediction
     def fit(self, X, y, **kwargs):
         """Train by mini-batch gradient descent; see ``deltaprop.training.fit`` for the arguments.
-        X are raw inputs (``preprocessing`` is applied), y class labels or targets."""
+        X are raw inputs (``preprocessing`` is applied), y class labels or targets.
+
+        (The one place the network reaches the training loop, which builds on it: imported
+        here, when called, so that ``network`` itself depends on nothing above it.)"""
         from .training import fit
 
         return fit(self, X, y, **kwargs)
@@ -347,43 +381,59 @@ class Network:
         a = self._output(self.prepare_inputs(X))
         if self.classes_ is None:
             return a
-        index = (a[:, 0] > 0.5).astype(np.int64) if a.shape[1] == 1 else a.argmax(axis=1)
-        return np.asarray(self.classes_)[index]
+        return targets.decode(self.classes_, targets.predicted_index(a))
 
     def evaluate(self, X, y, l2: float = 0.0) -> dict:
-        """{"cost": C, "accuracy": fraction right or None} on raw inputs X and labels/targets y."""
-        from .training import evaluate, prepare_targets
+        """{"cost": C, "accuracy": fraction right or None} on raw inputs X and labels/targets y;
+        ``cost`` is exactly ``net.cost(X, y, l2)``."""
+        l2 = check_l2(l2)
+        X, Y = self.check_XY(X, y)
+        return self.evaluate_prepared(self._network_inputs(X), Y, l2)
 
-        X = self.prepare_inputs(X)
-        Y = check_targets(prepare_targets(self, y), X.shape[0], self.sizes[-1], self.dtype, "y")
-        self.cost_function.check_targets(Y)
-        return evaluate(self, X, Y, check_l2(l2))
+    def evaluate_prepared(self, a0, Y, l2: float = 0.0) -> dict:
+        """``evaluate`` for inputs already preprocessed (a^0, the network's dtype) and target rows
+        Y: the training loop's validation step."""
+        zs, activations = self.feedforward(a0)
+        cost = self.cost_function.value(zs[-1], activations[-1], Y, self.g[-1])
+        cost += self._l2_term(l2, a0.shape[0])
+        accuracy = None
+        if targets.is_classifier(self):
+            accuracy = count_correct(activations[-1], Y) / a0.shape[0]
+        return {"cost": float(cost), "accuracy": accuracy}
+
+    def _network_inputs(self, X) -> np.ndarray:
+        """a^0 for raw inputs already checked by ``check_X``."""
+        if self.preprocessing is None:
+            return X
+        return np.ascontiguousarray(self.preprocessing.transform(X.astype(np.float64)), dtype=self.dtype)
 
     def _output(self, X):
-        a = X
-        for W, b, g in zip(self.weights, self.biases, self.activations):
-            a = g.value(a @ W.T + b)
-        return a
+        """a^L for a^0 = X: the forward pass, keeping only its last layer."""
+        zs, a = self.feedforward(X, keep=False)
+        return a[-1]
 
     # ------------------------------------------------------------------ the math
-    def feedforward(self, X):
-        """The forward pass that keeps every z^l and a^l: returns (zs, activations).
+    def feedforward(self, X, keep: bool = True):
+        """The forward pass, the one every method uses: returns (zs, activations).
 
         ``zs[l-1]`` = Z^l = A^{l−1} (W^l)ᵀ + b^l and ``activations[l]`` = A^l = g(Z^l),
-        ``activations[0]`` = X; all of shape (m, n_l). X is assumed validated.
+        ``activations[0]`` = X; all of shape (m, n_l). X is a^0, already checked and
+        preprocessed. With ``keep=False`` only the last z and a are kept (prediction: no memory
+        for the layers below), as one-element lists.
         """
         a = X
         zs, activations = [], [X]
-        for W, b, g in zip(self.weights, self.biases, self.activations):
+        for W, b, g in zip(self.weights, self.biases, self.g):
             z = a @ W.T + b
             a = g.value(z)
-            zs.append(z)
-            activations.append(a)
-        return zs, activations
+            if keep:
+                zs.append(z)
+                activations.append(a)
+        return (zs, activations) if keep else ([z], [a])
 
     def forward(self, X) -> np.ndarray:
-        """The output activations a^L, shape (m, n_L), for inputs X of shape (m, n_0)."""
-        return self._output(self.check_X(X))
+        """The output activations a^L, shape (m, n_L), for raw inputs X of shape (m, n_0)."""
+        return self._output(self.prepare_inputs(X))
 
     def _l2_term(self, l2: float, m: int) -> float:
         """λ/(2m) Σ_l ‖W^l‖² (biases excluded)."""
@@ -399,8 +449,8 @@ class Network:
         l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
         w = check_sample_weight(sample_weight, X.shape[0])
-        zs, activations = self.feedforward(X)
-        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.activations[-1], w)
+        zs, activations = self.feedforward(self._network_inputs(X))
+        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.g[-1], w)
         return data_cost + self._l2_term(l2, X.shape[0])
 
     def backward(self, X, Y, l2: float = 0.0, sample_weight=None) -> Gradients:
@@ -415,49 +465,43 @@ class Network:
         """
         l2 = check_l2(l2)
         X, Y = self.check_XY(X, Y)
-        return self._backprop(X, Y, l2, check_sample_weight(sample_weight, X.shape[0]))
+        w = check_sample_weight(sample_weight, X.shape[0])
+        return self._backprop(self._network_inputs(X), Y, l2, w)
 
     def _backprop(self, X, Y, l2: float, sample_weight=None) -> Gradients:
-        """``backward`` without the input checks (X, Y already arrays of the network's dtype)."""
-        m = X.shape[0]
-        L = self.n_layers
-        zs, activations = self.feedforward(X)
-        g_L = self.activations[-1]
+        """``backward`` on a^0 = X already preprocessed and checked (arrays of the network's
+        dtype): the forward pass, then the four equations, one step each."""
+        m, L = X.shape[0], self.n_layers
+        g, W = self.g, self.weights  # g[l-1] is the function g^l, W[l-1] the matrix W^l
+        zs, a = self.feedforward(X)  # zs[l-1] = z^l, a[l] = a^l (values)
+        delta = [None] * L  # delta[l-1] = δ^l, one row per example
 
-        # (1) the output error δ^L
-        delta = output_delta(self.cost_function, g_L, zs[-1], activations[-1], Y)
-        deltas = [None] * L
-        deltas[L - 1] = delta
-        # (2) δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ g'(z^l), for l = L−1 down to 1
+        # (1) δ^L = ∂C/∂a^L ⊙ g'(z^L)   (a^L − y for the matched pairs, see costs.output_delta)
+        delta[L - 1] = output_delta(self.cost_function, g[L - 1], zs[L - 1], a[L], Y)
+        # (2) δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ g'(z^l); with rows as examples: (δ^{l+1} W^{l+1}) ⊙ g'(z^l)
         for l in range(L - 1, 0, -1):
-            W_next = self.weights[l]  # W^{l+1}
-            grad_a = delta @ W_next  # rows: ((W^{l+1})ᵀ δ^{l+1})ᵀ
-            delta = self.activations[l - 1].backprop(zs[l - 1], activations[l], grad_a)
-            deltas[l - 1] = delta
-        # (3), (4) gradients averaged over the batch (weighted: w_x / Σ w), plus (λ/m) W^l
+            delta[l - 1] = g[l - 1].backprop(zs[l - 1], a[l], delta[l] @ W[l])
+        # (3) ∂C/∂W^l = (1/m) Σ_x δ^l (a^{l−1})ᵀ + (λ/m) W^l    (4) ∂C/∂b^l = (1/m) Σ_x δ^l
+        # (weighted: w_x / Σ w in place of 1/m)
         grad_W, grad_b = [], []
         for l in range(1, L + 1):
-            delta, a_prev = deltas[l - 1], activations[l - 1]
             if sample_weight is None:
-                gW = (delta.T @ a_prev) / m
-                gb = delta.sum(axis=0) / m
+                gW, gb = (delta[l - 1].T @ a[l - 1]) / m, delta[l - 1].sum(axis=0) / m
             else:
-                weighted = delta * (sample_weight / sample_weight.sum()).astype(delta.dtype)[:, None]
-                gW = weighted.T @ a_prev
-                gb = weighted.sum(axis=0)
+                d = delta[l - 1] * (sample_weight / sample_weight.sum()).astype(X.dtype)[:, None]
+                gW, gb = d.T @ a[l - 1], d.sum(axis=0)
             if l2:
-                gW += (l2 / m) * self.weights[l - 1]
+                gW += (l2 / m) * W[l - 1]
             grad_W.append(gW)
             grad_b.append(gb)
 
-        data_cost = self.cost_function.value(zs[-1], activations[-1], Y, g_L, sample_weight)
-        cost = data_cost + self._l2_term(l2, m)
+        data_cost = self.cost_function.value(zs[-1], a[L], Y, g[L - 1], sample_weight)
         return Gradients(
-            cost=cost,
+            cost=data_cost + self._l2_term(l2, m),
             weights=grad_W,
             biases=grad_b,
-            deltas=deltas,
-            activations=activations,
+            deltas=delta,
+            activations=a,
             zs=zs,
             l2=l2,
         )

@@ -151,19 +151,23 @@ class Adam(_Stateful):
             "epsilon": self.epsilon,
         }
 
+    def corrected_rates(self, t: int) -> tuple[float, float]:
+        """The bias correction folded into two numbers for step t (t = 1, 2, ...):
+        θ − α m̂/(√v̂ + ε) = θ − α̂ m/(√v + ε̂) with α̂ = α √(1 − β₂ᵗ)/(1 − β₁ᵗ), ε̂ = ε √(1 − β₂ᵗ).
+        Python floats (math.sqrt), so float32 parameters stay float32 in the products."""
+        root = math.sqrt(1 - self.beta2**t)
+        return self.learning_rate * root / (1 - self.beta1**t), self.epsilon * root
+
     def _update(self, params, grads):
         self._ensure_state(params)
-        b1, b2, t = self.beta1, self.beta2, self.t
-        # Python floats (math.sqrt), so float32 parameters stay float32 in the products below
-        step = self.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
-        eps_hat = self.epsilon * math.sqrt(1 - b2**t)
+        b1, b2 = self.beta1, self.beta2
+        step, eps_hat = self.corrected_rates(self.t)
         for theta, g, m, v in zip(params, grads, self.state["m"], self.state["v"]):
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
-            # θ − α m̂/(√v̂ + ε) rewritten with the corrections folded into step and ε̂
-            theta -= step * m / (np.sqrt(v) + eps_hat)
+            theta -= step * m / (np.sqrt(v) + eps_hat)  # α̂ m/(√v + ε̂) (corrected_rates)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

@@ -16,7 +16,6 @@ stores in the model file.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 
 __all__ = ["Preprocessing", "PreprocessingError", "KINDS", "default_preprocessing"]
 
@@ -57,6 +56,8 @@ class Preprocessing:
             raise PreprocessingError("cannot fit preprocessing on an empty X (0 rows)")
         self.n_features = int(X.shape[1])
         if self.kind == "standardize":
+            from sklearn.preprocessing import StandardScaler
+
             scaler = StandardScaler().fit(X)
             self.mean = np.asarray(scaler.mean_, dtype=np.float64)
             self.scale = np.asarray(scaler.scale_, dtype=np.float64)  # 1 for constant features
@@ -180,10 +181,17 @@ def _as_batch(X, name: str) -> np.ndarray:
     return arr
 
 
-def default_preprocessing(dataset) -> Preprocessing:
-    """The usual preprocessing for a ``deltaprop.datasets.Dataset``, fitted on its X_train:
-    "scale" by the largest pixel value for image sets (16 for digits, 255 for MNIST),
-    "standardize" for everything else (toy sets, CSV, NPZ)."""
-    if dataset.image_shape is not None:
-        return Preprocessing("scale", max_value=dataset.pixel_max).fit(dataset.X_train)
-    return Preprocessing("standardize").fit(dataset.X_train)
+def default_preprocessing(dataset, kind: str | None = None) -> Preprocessing:
+    """The preprocessing for a ``deltaprop.datasets.Dataset``, fitted on its X_train.
+
+    Without ``kind``, pixel data (``dataset.pixel_max`` set: recognised by its values — uint8,
+    or whole numbers in [0, 255] — whatever its shape) gets "scale" by the largest pixel value
+    (16 for digits, 255 for MNIST-like images) and everything else (toy sets, tabular CSV, NPZ)
+    "standardize". ``kind`` ("standardize", "scale" or "none") overrides; "scale" of pixel data
+    divides by its nominal largest value, of other data by its largest |x|."""
+    if kind is None:
+        kind = "scale" if dataset.pixel_max is not None else "standardize"
+    if kind not in KINDS:
+        raise PreprocessingError(f"unknown preprocessing {kind!r}; expected one of: {', '.join(KINDS)}")
+    max_value = dataset.pixel_max if kind == "scale" else None
+    return Preprocessing(kind, max_value=max_value).fit(dataset.X_train)

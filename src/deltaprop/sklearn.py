@@ -75,9 +75,10 @@ from .modelfile import read_header as _read_header
 from .modelfile import save as _save_network
 from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from . import defaults, targets
 from .training import Callback
 from .training import fit as _train
-from .validation import check_l2, check_sample_weight
+from .validation import as_generator, check_l2, check_sample_weight
 
 __all__ = ["MLPClassifier", "MLPRegressor", "expected_failed_checks"]
 
@@ -106,7 +107,6 @@ def expected_failed_checks(estimator) -> dict[str, str]:
         )
         failed["check_sample_weight_equivalence_on_dense_data"] = reason
         failed["check_methods_subset_invariance"] = reason
-        failed["check_methods_sample_order_invariance"] = reason
     if params["early_stopping"] and isinstance(estimator, RegressorMixin):
         failed["check_regressors_train"] = (
             "the check wants a training R² above 0.5 on noisy data (one informative feature of "
@@ -121,21 +121,18 @@ _HEADER_KEY = "sklearn_estimator"  # where ``save`` keeps the estimator's hyperp
 
 
 def _make_rng(random_state) -> np.random.Generator:
-    """A Generator from ``random_state``: None (OS entropy), int, Generator or RandomState."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
+    """A Generator from ``random_state``: None (OS entropy), int or Generator (through
+    ``validation.as_generator``, the one home of seeds), or a legacy RandomState (scikit-learn's
+    convention: four draws from it seed a Generator)."""
     if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.default_rng(int(random_state))
-    raise ValueError(
-        "random_state must be None, an int, a numpy.random.Generator or a "
-        f"numpy.random.RandomState, got {random_state!r}"
-    )
+        random_state = np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
+    try:
+        return as_generator(random_state)
+    except ValueError:
+        raise ValueError(
+            "random_state must be None, a non-negative int, a numpy.random.Generator or a "
+            f"numpy.random.RandomState, got {random_state!r}"
+        ) from None
 
 
 def _positive_int(name, value) -> int:
@@ -164,11 +161,8 @@ def _hidden_sizes(value) -> tuple:
 def _output_z(net: Network, X: np.ndarray) -> np.ndarray:
     """z^L (m, n_L) in float64 for prepared inputs X: the output layer's weighted input, from
     which the estimators compute probabilities and log-probabilities without log(0)."""
-    a = X
-    last = net.n_layers - 1
-    for l in range(last):
-        a = net.activations[l].value(a @ net.weights[l].T + net.biases[l])
-    return np.asarray(a @ net.weights[last].T + net.biases[last], dtype=np.float64)
+    zs, _ = net.feedforward(X, keep=False)  # the network's one forward pass
+    return np.asarray(zs[-1], dtype=np.float64)
 
 
 def _sigmoid(z):
@@ -253,19 +247,19 @@ class _BaseMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes=defaults.ESTIMATOR["hidden_layer_sizes"],
+        activation=defaults.ESTIMATOR["activation"],
         output=None,
         cost=None,
         init=None,
-        optimizer="adam",
+        optimizer=defaults.ESTIMATOR["optimizer"],
         learning_rate=None,
-        batch_size="auto",
-        epochs=200,
-        l2=0.0,
+        batch_size=defaults.ESTIMATOR["batch_size"],
+        epochs=defaults.ESTIMATOR["epochs"],
+        l2=defaults.ESTIMATOR["l2"],
         early_stopping=False,
-        validation_fraction=0.1,
-        patience=10,
+        validation_fraction=defaults.ESTIMATOR["validation_fraction"],
+        patience=defaults.ESTIMATOR["patience"],
         restore_best=True,
         shuffle=True,
         random_state=None,
@@ -449,6 +443,8 @@ class _BaseMLP(BaseEstimator):
         self.optimizer_ = optimizer
         self.n_outputs_ = Y.shape[1]
         self._set_network_classes()
+        names = getattr(self, "feature_names_in_", None)
+        self.network_.feature_names = None if names is None else [str(f) for f in names]
         self.out_activation_ = self.network_.activations[-1].name
 
         # validation split (fit with early_stopping only, as in scikit-learn)
@@ -459,7 +455,8 @@ class _BaseMLP(BaseEstimator):
 
         epochs = 1 if incremental else _positive_int("epochs", self.epochs)
         m = X_train.shape[0]
-        batch_size = min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+        auto = defaults.ESTIMATOR["max_auto_batch"]
+        batch_size = min(auto, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
         recorder = _Recorder(
             self,
             None if X_val is None else self.network_.prepare_inputs(X_val, "validation X"),
@@ -822,29 +819,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return X, y
 
     def _head(self, target_type):
-        """(output activation, cost) for the task (see the class docstring)."""
-        output, cost = self.output, self.cost
+        """(output activation, cost) for the task: ``deltaprop.targets.head``, the rule the CLI
+        uses too (see the class docstring)."""
+        output = self.output
         if output is not None and output not in ("sigmoid", "softmax"):
             raise ValueError(
                 f"MLPClassifier's output must be 'sigmoid', 'softmax' or None (automatic), got "
                 f"{output!r}; for other output activations use MLPRegressor"
             )
-        cost_name = None if cost is None else get_cost(cost).name
-        if output is None:
-            if cost_name == "cross_entropy":
-                output = "softmax"
-            elif cost_name == "binary_cross_entropy" or target_type != "multiclass":
-                output = "sigmoid"
-            else:
-                output = "softmax"
-        if target_type == "multilabel-indicator" and output == "softmax":
-            raise ValueError(
-                "multi-label targets need one independent sigmoid output per label; softmax "
-                "makes the outputs compete. Use output='sigmoid' (or None)"
-            )
-        if cost is None:
-            cost = "cross_entropy" if output == "softmax" else "binary_cross_entropy"
-        return output, cost
+        cost = None if self.cost is None else get_cost(self.cost).name
+        if target_type == "multilabel-indicator":
+            return targets.head("multilabel", None, output, cost)
+        return targets.head("classification", 2 if target_type == "binary" else None, output, cost)
 
     def _encode_targets(self, y, continuing, classes, incremental, sample_weight):
         """(Y, attributes): targets as network rows, and the target attributes (classes_, the
@@ -869,7 +855,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if target_type == "multilabel-indicator":
                 labels = np.arange(y.shape[1])
             elif target_type in ("binary", "multiclass"):
-                labels = unique_labels(y) if classes is None else unique_labels(classes)
+                given = y if classes is None else classes
+                unique_labels(given)  # scikit-learn's checks of mixed label types, with its messages
+                labels = targets.classes_of(given)
                 if classes is not None:
                     self._label_indices(labels, y)  # every label of y must be in classes
                 if len(labels) < 2:
@@ -896,31 +884,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                         "MLPClassifier needs examples of at least 2 classes with non-zero "
                         f"sample_weight; only class {labels[int(np.argmax(weighted))]!r} has any weight"
                     )
-            if len(labels) == 2 and output == "sigmoid":
-                Y = index.astype(np.float64).reshape(-1, 1)
-            else:
-                Y = np.eye(len(labels))[index]
+            n_out = targets.n_outputs("classification", len(labels), output)
+            Y = targets.target_rows(index, n_out)
         return Y, {"classes_": labels, "_target_type": target_type}
 
     @staticmethod
     def _label_indices(classes, y):
-        y = np.asarray(y)
-        pos = np.zeros(y.shape[0], dtype=np.intp)
-        ok = np.zeros(y.shape[0], dtype=bool)
+        """Index of each label of y in ``classes`` (exact: ``deltaprop.targets.encode``)."""
         try:
-            probe = y if classes.dtype == object else np.asarray(y, dtype=classes.dtype)
-            pos = np.clip(np.searchsorted(classes, probe), 0, len(classes) - 1)
-            ok = np.asarray(classes[pos] == y, dtype=bool)
-        except (TypeError, ValueError):
-            pass
-        if not ok.all():
-            bad = y[~ok][0]
-            bad = bad.item() if isinstance(bad, np.generic) else bad
-            raise ValueError(
-                f"y contains the label {bad!r}, which is not one of the classes "
-                f"{classes.tolist()!r} known to this MLPClassifier"
-            )
-        return pos
+            return targets.encode(y, classes)[1]
+        except targets.TargetError as exc:
+            raise ValueError(f"{exc} known to this MLPClassifier") from None
 
     def _set_network_classes(self):
         # The network knows its labels (saved in model files, used by Network.predict and the

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import defaults, targets
+from .metrics import count_correct
 from .optimizers import get_optimizer
-from .targets import one_hot
-from .validation import as_float_array, check_finite, check_l2, check_sample_weight, is_finite
+from .validation import as_generator, check_finite, check_l2, check_sample_weight, is_finite
 
 __all__ = [
     "fit",
@@ -35,9 +36,9 @@ __all__ = [
     "Callback",
     "Checkpointer",
     "TrainingDiverged",
-    "prepare_targets",
-    "accuracy",
-    "evaluate",
+    "Trainer",
+    "TrainingData",
+    "prepare",
 ]
 
 
@@ -84,86 +85,6 @@ class Callback:
 
     def on_train_end(self, trainer):
         pass
-
-
-# ---------------------------------------------------------------------------- targets
-def _is_classifier_target(net, y: np.ndarray) -> bool:
-    if net.classes_ is not None:
-        return True
-    if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
-        return True
-    if net.sizes[-1] > 1:
-        return True
-    return net.cost_function.name == "binary_cross_entropy"
-
-
-def prepare_targets(net, y, fit_classes: bool = False):
-    """Targets Y of shape (m, n_L) from class labels or target arrays.
-
-    * y of shape (m, n_L): used as given (regression, multi-label, or your own one-hot rows).
-    * y of shape (m,): class labels when the network is a classifier (its ``classes_`` are
-      set, or it has several outputs, or labels are not numbers, or the cost is binary
-      cross-entropy); they become one-hot rows (one sigmoid output: y ∈ {0, 1}). With one
-      output and a quadratic cost, numbers are regression targets.
-    With ``fit_classes`` the network's ``classes_`` are set from y when not yet known.
-    """
-    y = np.asarray(y)
-    n_out = net.sizes[-1]
-    if y.ndim == 2:
-        return as_float_array(y, net.dtype, "y")
-    if y.ndim != 1:
-        raise ValueError(f"y must be class labels of shape (m,) or targets (m, {n_out}), got {y.shape}")
-    if not _is_classifier_target(net, y):
-        return as_float_array(y, net.dtype, "y").reshape(-1, 1)
-    classes = net.classes_
-    if classes is None:
-        classes = np.unique(y)
-        expected = 2 if n_out == 1 else n_out
-        if len(classes) > expected:
-            raise ValueError(
-                f"y has {len(classes)} classes but the output layer has {n_out} neuron(s); "
-                f"expected at most {expected} classes"
-            )
-        if fit_classes:
-            net.classes_ = classes
-    classes = np.asarray(classes)
-    sorter = np.argsort(classes, kind="stable")
-    pos = np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)
-    index = sorter[pos]
-    unknown = classes[index] != y
-    if unknown.any():
-        raise ValueError(
-            f"y contains label {y[unknown][0].item()!r} which is not one of the network's classes "
-            f"{classes.tolist()}"
-        )
-    if n_out == 1:
-        return index.astype(net.dtype).reshape(-1, 1)
-    return one_hot(index, n_out, dtype=net.dtype)
-
-
-def count_correct(net, A: np.ndarray, Y: np.ndarray) -> int:
-    """How many rows of outputs A have the target's class (argmax, or a > 0.5 for one output);
-    0 for networks that are not classifiers."""
-    if net.classes_ is None:
-        return 0
-    if A.shape[1] == 1:
-        return int(np.count_nonzero((A[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
-    return int(np.count_nonzero(A.argmax(axis=1) == Y.argmax(axis=1)))
-
-
-def accuracy(net, A: np.ndarray, Y: np.ndarray):
-    """Fraction of examples classified right; None for networks that are not classifiers."""
-    if net.classes_ is None:
-        return None
-    return count_correct(net, A, Y) / A.shape[0]
-
-
-def evaluate(net, X, Y, l2: float = 0.0) -> dict:
-    """Cost and accuracy of prepared inputs X (m, n_0) and targets Y (m, n_L)."""
-    zs, activations = net.feedforward(X)
-    cost = net.cost_function.value(zs[-1], activations[-1], Y, net.activations[-1])
-    cost += net._l2_term(l2, X.shape[0])
-    return {"cost": float(cost), "accuracy": accuracy(net, activations[-1], Y)}
 
 
 # ---------------------------------------------------------------------------- checkpoints
@@ -292,9 +213,96 @@ class Trainer:
             self.diverged(last_good, "the parameters overflowed to infinity or NaN")
         self.epoch += 1
         record = {"epoch": self.epoch, "cost": total / m}
-        if self.net.classes_ is not None:
+        if targets.is_classifier(self.net):
             record["accuracy"] = correct / m
         return record
+
+    def run(self, step, data: "TrainingData", callbacks=(), checkpointer=None, shuffle=True,
+            patience: int | None = None, keep_best: bool = False) -> History:
+        """The epochs: shuffle (a permutation from ``rng``), ``run_epoch``, validation, callbacks,
+        checkpoint; stop early after ``patience`` epochs without a lower validation cost (None:
+        never); on Ctrl-C keep (and checkpoint) the last whole epoch. Returns the History."""
+        net, m = self.net, data.X.shape[0]
+        last_good = self.snapshot()
+        for cb in callbacks:
+            cb.on_train_begin(self)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked per batch
+                while self.epoch < self.epochs:
+                    start = time.perf_counter()
+                    order = self.rng.permutation(m) if shuffle else np.arange(m)
+                    record = self.run_epoch(step, order, callbacks, last_good)
+                    stop = False
+                    if data.X_val is not None:
+                        val = net.evaluate_prepared(data.X_val, data.Y_val)  # data cost, no penalty
+                        if not math.isfinite(val["cost"]):
+                            self.diverged(last_good, f"the validation cost became {val['cost']}")
+                        record["val_cost"] = val["cost"]
+                        if val["accuracy"] is not None:
+                            record["val_accuracy"] = val["accuracy"]
+                        since_best = self.track_validation(val["cost"], keep_best)
+                        if patience is not None and since_best >= patience:
+                            stop = True
+                            self.history.stop_reason = "early_stopping"
+                    record["time"] = time.perf_counter() - start
+                    self.history.records.append(record)
+                    for cb in callbacks:
+                        stop = bool(cb.on_epoch_end(self, record)) or stop
+                    last_good = self.snapshot()  # after the callbacks: their additions count too
+                    if checkpointer is not None and checkpointer.due(self):
+                        checkpointer.write(self, last_good)
+                    if stop:
+                        break
+        except KeyboardInterrupt:
+            self.history.stop_reason = "interrupted"
+            self.restore(last_good)
+            if checkpointer is not None:
+                checkpointer.write(self, last_good)
+        best = self.best
+        if keep_best and best["weights"] is not None and best["epoch"] != self.epoch:
+            net.weights, net.biases = best["weights"], best["biases"]
+        net.history = list(self.history.records)
+        for cb in callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    def resume(self, resume) -> None:
+        """Continue from a checkpoint (a path or a loaded ``Checkpoint``): weights, optimizer
+        state, Generator state, epoch, history and early-stopping state."""
+        from .modelfile import load_checkpoint
+
+        ckpt = load_checkpoint(resume) if not hasattr(resume, "meta") else resume
+        where = "the checkpoint" if hasattr(resume, "meta") else f"checkpoint {resume}"
+        net = self.net
+        if list(ckpt.net.sizes) != list(net.sizes) or ckpt.net.config()["activations"] != net.config()["activations"]:
+            raise ValueError(
+                f"{where} is for a network {ckpt.net.sizes} "
+                f"({', '.join(g.name for g in ckpt.net.g)}), not this one {net.sizes}"
+            )
+        saved_opt = ckpt.meta.get("settings", {}).get("optimizer")
+        if saved_opt is not None and saved_opt != self.optimizer.name:
+            raise ValueError(f"{where} was trained with optimizer {saved_opt!r}, not {self.optimizer.name!r}")
+        early = ckpt.meta.get("early_stopping") or {}
+        layers = range(1, net.n_layers + 1)
+        has_best = all(f"best_W{l}" in ckpt.arrays and f"best_b{l}" in ckpt.arrays for l in layers)
+        best = {
+            "cost": float(early.get("cost", math.inf)),
+            "since": int(early.get("since", 0)),
+            "epoch": early.get("epoch"),
+            "weights": [ckpt.arrays[f"best_W{l}"] for l in layers] if has_best else None,
+            "biases": [ckpt.arrays[f"best_b{l}"] for l in layers] if has_best else None,
+        }
+        self.restore({
+            "epoch": int(ckpt.meta["epoch"]),
+            "weights": list(ckpt.net.weights),
+            "biases": list(ckpt.net.biases),
+            "optimizer": ckpt.optimizer_state,
+            "rng_state": ckpt.meta["rng_state"],
+            "history": ckpt.net.history,
+            "best": best,
+        })
+        if ckpt.net.classes_ is not None:
+            net.classes_ = ckpt.net.classes_
 
     def track_validation(self, val_cost: float, keep_best: bool) -> int:
         """Note the epoch's validation cost; returns the epochs since the best one."""
@@ -327,12 +335,15 @@ class ReferenceStep:
         # of m_b examples gets the penalty gradient (λ/n) W: backprop's λ' with λ'/m_b = λ/n.
         l2_batch = self.l2 * len(X_batch) / len(self.X)
         if w_batch is not None and not w_batch.sum() > 0:
-            return 0.0, count_correct(self.net, self.net._output(X_batch), Y_batch)  # all weights 0: no step
+            return 0.0, self._right(self.net._output(X_batch), Y_batch)  # all weights 0: no step
         grads = self.net._backprop(X_batch, Y_batch, l2_batch, w_batch)
         params = [p for pair in zip(self.net.weights, self.net.biases) for p in pair]
         grad_list = [g for pair in zip(grads.weights, grads.biases) for g in pair]
         self.optimizer.step(params, grad_list)
-        return grads.cost, count_correct(self.net, grads.activations[-1], Y_batch)
+        return grads.cost, self._right(grads.activations[-1], Y_batch)
+
+    def _right(self, A, Y) -> int:
+        return count_correct(A, Y) if targets.is_classifier(self.net) else 0
 
 
 def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
@@ -355,27 +366,72 @@ def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
     return ReferenceStep(net, optimizer, l2, X, Y, batch_size)
 
 
-def _split_validation(net, X, Y, fraction, seed, sample_weight=None):
+@dataclass
+class TrainingData:
+    """What ``prepare`` makes of fit's arguments: a^0 rows (preprocessed, the network's dtype)
+    and target rows for training and (optionally) validation, and the training sample weights."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    X_val: np.ndarray | None = None
+    Y_val: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+
+
+def prepare(net, X, y, validation=None, sample_weight=None, seed=None) -> TrainingData:
+    """Raw inputs and labels/targets → ``TrainingData`` (the input contract of ``network``:
+    ``net.preprocessing`` is applied; labels are encoded by ``deltaprop.targets``, which sets
+    ``net.classes_`` when it is not yet known — and leaves it unset if anything here fails).
+
+    ``validation`` is ``(X_val, y_val)``, a fraction of X held out (stratified for classes, with
+    the int ``seed``), or None."""
+    X = net.prepare_inputs(X, "X")
+    had_classes = net.classes_ is not None
+    try:
+        Y = targets.prepare(net, y, fit_classes=True)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
+        if Y.shape[1] != net.sizes[-1]:
+            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+        check_finite(Y, "y")
+        net.cost_function.check_targets(Y)
+        data = TrainingData(X, Y, sample_weight=check_sample_weight(sample_weight, X.shape[0]))
+        if isinstance(validation, (float, int)) and not isinstance(validation, bool):
+            return _hold_out(net, data, validation, seed)
+        if validation is not None:
+            try:
+                X_val, y_val = validation
+            except (TypeError, ValueError):
+                raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+            data.X_val = net.prepare_inputs(X_val, "validation X")
+            data.Y_val = targets.prepare(net, y_val)
+            if data.Y_val.shape[0] != data.X_val.shape[0]:
+                raise ValueError("validation X and y have different lengths")
+            net.cost_function.check_targets(data.Y_val)
+        return data
+    except ValueError:
+        if not had_classes:
+            net.classes_ = None  # a failed fit leaves the network as it was
+        raise
+
+
+def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
+    """Hold out ``fraction`` of the rows as validation data (by index; stratified by class when
+    every class has two examples)."""
     from sklearn.model_selection import train_test_split
 
     fraction = float(fraction)
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
     stratify = None
-    if net.classes_ is not None:
-        labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-        counts = np.bincount(labels.astype(np.int64))
+    if targets.is_classifier(net):
+        labels = targets.predicted_index(data.Y) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(np.intp)
+        counts = np.bincount(labels)
         if counts[counts > 0].min() >= 2:
             stratify = labels
-    if sample_weight is None:
-        X_train, X_val, Y_train, Y_val = train_test_split(
-            X, Y, test_size=fraction, random_state=seed, stratify=stratify
-        )
-        return X_train, Y_train, X_val, Y_val, None
-    X_train, X_val, Y_train, Y_val, w_train, _ = train_test_split(
-        X, Y, sample_weight, test_size=fraction, random_state=seed, stratify=stratify
-    )
-    return X_train, Y_train, X_val, Y_val, w_train
+    train, val = train_test_split(np.arange(data.X.shape[0]), test_size=fraction, random_state=seed, stratify=stratify)
+    w = data.sample_weight
+    return TrainingData(data.X[train], data.Y[train], data.X[val], data.Y[val], None if w is None else w[train])
 
 
 def _check_int(name, value, minimum=1):
@@ -392,17 +448,17 @@ def fit(
     net,
     X,
     y,
-    epochs: int = 10,
-    batch_size: int = 32,
+    epochs: int = defaults.FIT["epochs"],
+    batch_size: int = defaults.FIT["batch_size"],
     learning_rate: float | None = None,
     optimizer="sgd",
-    l2: float = 0.0,
+    l2: float = defaults.FIT["l2"],
     validation=None,
     shuffle: bool = True,
     seed=None,
     callbacks=(),
     early_stopping: bool = False,
-    patience: int = 5,
+    patience: int = defaults.FIT["patience"],
     restore_best: bool = True,
     checkpoint=None,
     checkpoint_every: int | None = 1,
@@ -422,153 +478,40 @@ def fit(
     X (m, n_0) are raw inputs (``net.preprocessing`` is applied if set); y are class labels
     (m,) or targets (m, n_L). ``validation`` is ``(X_val, y_val)`` or a fraction of X held out
     (stratified). ``optimizer`` is "sgd", "momentum" or "adam" (extra keyword arguments such as
-    ``momentum=0.9`` or ``beta1`` go to it). ``early_stopping`` stops after ``patience`` epochs
-    without a lower validation cost and, with ``restore_best``, restores the best weights.
-    ``checkpoint`` is a path written every ``checkpoint_every`` epochs; ``resume`` a checkpoint
-    path to continue from (``checkpoint_every=None``: write it only on Ctrl-C). ``engine`` picks the train step: "reference" (``Network.backward``
-    plus the optimizer), "fast" (``fastpath``, same updates to rounding) or "auto".
-    ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
+    ``momentum=0.9`` or ``beta1`` go to it; α defaults to ``deltaprop.defaults.LEARNING_RATE``).
+    ``early_stopping`` stops after ``patience`` epochs without a lower validation cost and, with
+    ``restore_best``, restores the best weights. ``checkpoint`` is a path written every
+    ``checkpoint_every`` epochs (None: only on Ctrl-C); ``resume`` a checkpoint path (or loaded
+    checkpoint) to continue from. ``engine`` picks the train step: "reference"
+    (``Network.backward`` plus the optimizer), "fast" (``fastpath``, same updates to rounding) or
+    "auto". ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
     Returns the History (also stored as ``net.history``).
+
+    The work is two steps: ``prepare`` (arguments → ``TrainingData``) and ``Trainer.run``.
     """
     epochs = _check_int("epochs", epochs)
     batch_size = _check_int("batch_size", batch_size)
     patience = _check_int("patience", patience)
     l2 = check_l2(l2)
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
-
-    X = net.prepare_inputs(X, "X")
-    had_classes = net.classes_ is not None
-    Y = prepare_targets(net, y, fit_classes=True)
-    try:
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
-        if Y.shape[1] != net.sizes[-1]:
-            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
-        check_finite(Y, "y")
-        net.cost_function.check_targets(Y)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-    except ValueError:
-        if not had_classes:
-            net.classes_ = None  # a failed fit leaves the network as it was
-        raise
-
-    seed_int = seed if isinstance(seed, (int, np.integer)) else None
-    X_val = Y_val = None
-    if isinstance(validation, (float, int)) and not isinstance(validation, bool):
-        X, Y, X_val, Y_val, sample_weight = _split_validation(net, X, Y, validation, seed_int, sample_weight)
-    elif validation is not None:
-        try:
-            Xv, yv = validation
-        except (TypeError, ValueError):
-            raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
-        X_val = net.prepare_inputs(Xv, "validation X")
-        Y_val = prepare_targets(net, yv)
-        if Y_val.shape[0] != X_val.shape[0]:
-            raise ValueError("validation X and y have different lengths")
-        net.cost_function.check_targets(Y_val)
-    if early_stopping and X_val is None:
+    seed_int = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
+    rng = as_generator(seed)
+    data = prepare(net, X, y, validation, sample_weight, seed_int)
+    if early_stopping and data.X_val is None:
         raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
-
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     settings = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "optimizer": opt.name,
-        **opt.hyperparameters(),
-        "l2": l2,
-        "shuffle": bool(shuffle),
-        "seed": seed_int,
+        "epochs": epochs, "batch_size": batch_size, "optimizer": opt.name, **opt.hyperparameters(),
+        "l2": l2, "shuffle": bool(shuffle), "seed": seed_int,
     }
     trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)
-    callbacks = list(callbacks)
+    if resume is not None:
+        trainer.resume(resume)
     checkpointer = None
     if checkpoint is not None:  # written by the loop itself, after the other callbacks
         checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta)
-    if resume is not None:
-        _resume(trainer, resume)
-
-    m = X.shape[0]
-    step = make_step(engine, net, opt, l2, X, Y, batch_size, sample_weight)
-    last_good = trainer.snapshot()
-    for cb in callbacks:
-        cb.on_train_begin(trainer)
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked per batch
-            while trainer.epoch < epochs:
-                start = time.perf_counter()
-                order = rng.permutation(m) if shuffle else np.arange(m)
-                record = trainer.run_epoch(step, order, callbacks, last_good)
-                stop = False
-                if X_val is not None:
-                    val = evaluate(net, X_val, Y_val)  # the data cost, without the L2 penalty
-                    if not math.isfinite(val["cost"]):
-                        trainer.diverged(last_good, f"the validation cost became {val['cost']}")
-                    record["val_cost"] = val["cost"]
-                    if val["accuracy"] is not None:
-                        record["val_accuracy"] = val["accuracy"]
-                    since_best = trainer.track_validation(val["cost"], keep_best=early_stopping and restore_best)
-                    if early_stopping and since_best >= patience:
-                        stop = True
-                        trainer.history.stop_reason = "early_stopping"
-                record["time"] = time.perf_counter() - start
-                trainer.history.records.append(record)
-                for cb in callbacks:
-                    stop = bool(cb.on_epoch_end(trainer, record)) or stop
-                last_good = trainer.snapshot()  # after the callbacks: their additions count too
-                if checkpointer is not None and checkpointer.due(trainer):
-                    checkpointer.write(trainer, last_good)
-                if stop:
-                    break
-    except KeyboardInterrupt:
-        trainer.history.stop_reason = "interrupted"
-        trainer.restore(last_good)
-        if checkpointer is not None:
-            checkpointer.write(trainer, last_good)
-    best = trainer.best
-    if early_stopping and best["weights"] is not None and best["epoch"] != trainer.epoch:
-        net.weights, net.biases = best["weights"], best["biases"]
-    net.history = list(trainer.history.records)
-    for cb in callbacks:
-        cb.on_train_end(trainer)
-    return trainer.history
-
-
-def _resume(trainer, resume):
-    from .modelfile import load_checkpoint
-
-    ckpt = load_checkpoint(resume) if not hasattr(resume, "meta") else resume
-    where = "the checkpoint" if hasattr(resume, "meta") else f"checkpoint {resume}"
-    net = trainer.net
-    if list(ckpt.net.sizes) != list(net.sizes) or ckpt.net.config()["activations"] != net.config()["activations"]:
-        raise ValueError(
-            f"{where} is for a network {ckpt.net.sizes} "
-            f"({', '.join(g.name for g in ckpt.net.activations)}), not this one {net.sizes}"
-        )
-    saved_opt = ckpt.meta.get("settings", {}).get("optimizer")
-    if saved_opt is not None and saved_opt != trainer.optimizer.name:
-        raise ValueError(
-            f"{where} was trained with optimizer {saved_opt!r}, not {trainer.optimizer.name!r}"
-        )
-    early = ckpt.meta.get("early_stopping") or {}
-    n = net.n_layers
-    has_best = all(f"best_W{l}" in ckpt.arrays and f"best_b{l}" in ckpt.arrays for l in range(1, n + 1))
-    best = {
-        "cost": float(early.get("cost", math.inf)),
-        "since": int(early.get("since", 0)),
-        "epoch": early.get("epoch"),
-        "weights": [ckpt.arrays[f"best_W{l}"] for l in range(1, n + 1)] if has_best else None,
-        "biases": [ckpt.arrays[f"best_b{l}"] for l in range(1, n + 1)] if has_best else None,
-    }
-    trainer.restore(
-        {
-            "epoch": int(ckpt.meta["epoch"]),
-            "weights": list(ckpt.net.weights),
-            "biases": list(ckpt.net.biases),
-            "optimizer": ckpt.optimizer_state,
-            "rng_state": ckpt.meta["rng_state"],
-            "history": ckpt.net.history,
-            "best": best,
-        }
+    step = make_step(engine, net, opt, l2, data.X, data.Y, batch_size, data.sample_weight)
+    keep_best = early_stopping and restore_best
+    return trainer.run(
+        step, data, callbacks=list(callbacks), checkpointer=checkpointer, shuffle=bool(shuffle),
+        patience=patience if early_stopping else None, keep_best=keep_best,
     )
-    if ckpt.net.classes_ is not None:
-        net.classes_ = ckpt.net.classes_

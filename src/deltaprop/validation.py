@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_inputs", "check_targets", "check_finite", "is_finite", "check_l2", "check_sample_weight", "aligned_empty"]
+__all__ = ["as_generator", "as_float_array", "check_inputs", "check_targets", "check_finite", "is_finite", "check_l2", "check_sample_weight", "aligned_empty"]
+
+
+def as_generator(seed) -> np.random.Generator:
+    """The one way a seed becomes randomness: a ``numpy.random.Generator`` is used as it is (its
+    stream continues), an int (or None, fresh entropy) seeds a new one. Never the global state."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not (seed is None or isinstance(seed, (int, np.integer))):
+        raise ValueError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    return np.random.default_rng(seed)
 
 
 def as_float_array(values, dtype, name: str) -> np.ndarray:

@@ -7,6 +7,7 @@ User mistakes (bad arguments, missing or malformed files, bad data) end with a o
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import typer
 
@@ -20,9 +21,21 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: Optional[bool]) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"deltaprop {__version__}")
+        raise typer.Exit()
+
 
 @app.callback()
-def _root():
+def _root(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_print_version, is_eager=True,
+        help="Print the version (deltaprop X.Y.Z) and exit.",
+    ),
+):
     """Train feed-forward networks by backpropagation, and see the math behind every gradient."""
 
 

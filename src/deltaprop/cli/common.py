@@ -58,10 +58,9 @@ def model_header(path) -> dict:
 
 def split_arrays(ds, split: str):
     """(X, y) of one split of a Dataset: "train", "validation" or "test"."""
-    key = {"train": "train", "validation": "val", "val": "val", "test": "test"}.get(split)
-    if key is None:
+    if str(split).lower() not in ds.SPLITS:
         fail(f"--split must be train, validation or test, got {split!r}")
-    return getattr(ds, f"X_{key}"), getattr(ds, f"y_{key}")
+    return ds.split(split)
 
 
 def versions() -> dict:

@@ -8,8 +8,9 @@
 
 ``--weight L:J,K`` names ``net.weights[L-1][J, K]`` (L counts weight layers from 1; J, K are
 0-based), ``--bias L:J`` names ``net.biases[L-1][J]``, whatever the notation they are shown in.
-The data are a split (default: test) of the data set the model was trained on, passed through
-the model's preprocessing; without ``--sample`` the cost is averaged over the whole split.
+The data are a split (default: train, ``deltaprop.defaults.EXPLAIN_SPLIT``, the same examples
+the report explains) of the data set the model was trained on, passed through the model's
+preprocessing; without ``--sample`` the cost is averaged over the whole split.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Optional
 import numpy as np
 import typer
 
-from ..targets import one_hot
-from ..training import prepare_targets
+from .. import defaults
+from ..targets import target_rows
 from .app import app, fail
 
 NOTATIONS = ("3b1b", "nielsen", "ng-ml", "ng-dl")
@@ -46,13 +47,12 @@ def _parse_parameter(weight: Optional[str], bias: Optional[str]):
 
 
 def _targets(net, ds, y) -> np.ndarray:
-    """Target rows Y (m, n_L) for a split: the split's labels mapped onto the model's classes
-    by ``prepare_targets`` (one-hot rows; one sigmoid output: 0/1), or its regression targets.
-    A classifier saved without class labels takes the split's class indices as they are."""
+    """Targets for a split: the split's class labels (explain encodes them against the model's
+    classes_), or its regression targets. A classifier saved without class labels takes the
+    split's class indices as they are."""
     if ds.task == "classification" and net.classes_ is None:
-        index = np.asarray(y, dtype=np.int64)
-        return index.reshape(-1, 1).astype(np.float64) if net.sizes[-1] == 1 else one_hot(index, net.sizes[-1])
-    return prepare_targets(net, ds.labels(y))
+        return target_rows(np.asarray(y, dtype=np.int64), net.sizes[-1])
+    return ds.labels(y)
 
 
 def _model_data(model: Path, dataset, split, seed, data_dir, label):
@@ -74,8 +74,7 @@ def _model_data(model: Path, dataset, split, seed, data_dir, label):
         fail(f"the {split} split of {ds.name} is empty; choose another with --split")
     if X_raw.shape[1] != net.sizes[0]:
         fail(f"{ds.name} has {X_raw.shape[1]} features but the model's input layer has {net.sizes[0]}")
-    X = net.prepare_inputs(X_raw)
-    return net, X, _targets(net, ds, y)
+    return net, X_raw, _targets(net, ds, y)  # raw: explain applies the model's preprocessing
 
 
 @app.command("explain")
@@ -88,7 +87,7 @@ def explain_command(
     top: int = typer.Option(10, "--top", help="With --sensitivity: how many parameters."),
     sample: Optional[int] = typer.Option(None, "--sample", help="One example (a row of the split, from 0) instead of the batch average."),
     dataset: Optional[str] = typer.Option(None, help="Data set [default: the one the model was trained on]."),
-    split: str = typer.Option("test", help="train, validation or test."),
+    split: str = typer.Option(defaults.EXPLAIN_SPLIT, help="train, validation or test (the report explains train examples too)."),
     seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's]."),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
     label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index."),

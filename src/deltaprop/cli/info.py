@@ -29,8 +29,9 @@ def info(
         "cost": net.cost_name,
         "dtype": net.dtype.name,
         "parameters": net.n_params,
-        "classes": None if net.classes_ is None else list(net.classes_),
+        "classes": None if net.classes_ is None else net.classes_.tolist(),
         "preprocessing": None if net.preprocessing is None else net.preprocessing.kind,
+        "feature_names": net.feature_names,
         "epochs_trained": len(history),
         "command": training.get("command"),
         "metrics": metrics,
@@ -46,6 +47,10 @@ def info(
     if summary["classes"] is not None:
         console.print(f"  classes     {summary['classes']}", markup=False)
     console.print(f"  inputs      preprocessing: {summary['preprocessing'] or 'none'}")
+    if net.feature_names is not None:
+        names = net.feature_names
+        shown = ", ".join(names[:6]) + (f", … ({len(names)} in all)" if len(names) > 6 else "")
+        console.print(f"  columns     {shown}", markup=False)
     if history:
         last = history[-1]
         line = f"  trained     {len(history)} epochs; last cost {last['cost']:.4f}"

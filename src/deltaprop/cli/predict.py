@@ -14,9 +14,13 @@ from .app import app, fail
 from .common import load_model
 
 
-def read_inputs(path: Path, n_features: int) -> np.ndarray:
-    """X from a CSV (header row, one example per row, feature columns only — or one extra
-    column, ignored if it is the last) or an NPZ (array ``X``)."""
+def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
+    """X (m, n_features) from a CSV or an NPZ (array ``X``), columns in the model's order.
+
+    A CSV's columns are selected by name when the model knows its feature names: any order,
+    extra columns (such as the label) ignored with a note on stderr, a missing column an error
+    naming it. Without names — a model trained on arrays (names x0, x1, …), a CSV whose first
+    row is data, or an NPZ — the number of columns must match exactly."""
     if not path.exists():
         fail(f"input file {path} does not exist")
     if path.suffix.lower() == ".npz":
@@ -24,28 +28,79 @@ def read_inputs(path: Path, n_features: int) -> np.ndarray:
             with np.load(path, allow_pickle=False) as data:
                 if "X" not in data.files:
                     fail(f"{path} has no array 'X' (found: {', '.join(data.files) or 'none'})")
-                return np.asarray(data["X"], dtype=np.float64)
+                X = np.asarray(data["X"], dtype=np.float64)
         except (OSError, ValueError) as exc:
             fail(f"{path} is not a readable .npz file: {exc}")
+        X = X.reshape(len(X), -1) if X.ndim > 2 else X
+        if X.ndim != 2 or X.shape[1] != n_features:
+            fail(f"{path}: X has shape {X.shape}; the model expects (n_samples, {n_features}) — without column names the count must match exactly")
+        return X
     try:
-        rows = list(csv.reader(path.read_text().splitlines()))
+        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     except UnicodeDecodeError:
         fail(f"{path} is not a text CSV file")
-    if len(rows) < 2:
-        fail(f"{path} needs a header row and at least one example")
-    header, body = rows[0], rows[1:]
+    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    if not rows:
+        fail(f"{path} is empty; expected a header row and at least one example")
+    header = [h.strip() for h in rows[0]]
+    if all(_is_number(h) for h in header):  # no header row: the first row is an example
+        if len(header) != n_features:
+            fail(f"{path} has {len(header)} columns and no header; the model expects exactly {n_features} features")
+        columns, body, first_line = list(range(n_features)), rows, 1
+        named = False
+    else:
+        body, first_line = rows[1:], 2
+        named = True
+        if not body:
+            fail(f"{path} needs a header row and at least one example")
+        columns = _select_columns(path, header, n_features, feature_names)
     width = len(header)
-    if width not in (n_features, n_features + 1):
-        fail(f"{path} has {width} columns; the model expects {n_features} features")
     X = np.empty((len(body), n_features))
-    for i, row in enumerate(body, start=2):
+    for i, row in enumerate(body):
+        line = i + first_line
         if len(row) != width:
-            fail(f"{path} line {i}: expected {width} values, got {len(row)}")
+            fail(f"{path} line {line}: expected {width} values, got {len(row)}")
         try:
-            X[i - 2] = [float(v) for v in row[:n_features]]
+            X[i] = [float(row[c]) for c in columns]
         except ValueError:
-            fail(f"{path} line {i}: non-numeric value in {row[:n_features]}")
+            bad = next(c for c in columns if not _is_number(row[c]))
+            name = header[bad] if named else f"column {bad}"
+            fail(f"{path} line {line}, {name!r}: {row[bad]!r} is not a number")
     return X
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _generated_names(names) -> bool:
+    return names is None or list(names) == [f"x{i}" for i in range(len(names))]
+
+
+def _select_columns(path: Path, header: list, n_features: int, feature_names) -> list:
+    """Positions of the model's features in ``header`` (by name; by position without names)."""
+    if len(set(header)) != len(header):
+        twice = sorted({h for h in header if header.count(h) > 1})
+        fail(f"{path}: column {twice[0]!r} appears more than once in the header")
+    if feature_names is not None and (set(feature_names) <= set(header) or not _generated_names(feature_names)):
+        missing = [n for n in feature_names if n not in header]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            fail(f"{path} has no column {missing[0]!r}{more}; the model was trained on the columns: "
+                 + ", ".join(feature_names[:8]) + (", …" if len(feature_names) > 8 else ""))
+        extra = [h for h in header if h not in set(feature_names)]
+        if extra:
+            typer.echo(f"note: ignoring {len(extra)} column(s) the model was not trained on: "
+                       + ", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), err=True)
+        return [header.index(n) for n in feature_names]
+    if len(header) != n_features:
+        fail(f"{path} has {len(header)} columns; the model expects exactly {n_features} features "
+             "(it records no column names to select them by)")
+    return list(range(n_features))
 
 
 @app.command("predict")
@@ -59,7 +114,7 @@ def predict(
     from ..atomic import atomic_write_text
 
     net = load_model(model)
-    X = read_inputs(input, net.sizes[0])
+    X = read_inputs(input, net.sizes[0], net.feature_names)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     if net.classes_ is not None:

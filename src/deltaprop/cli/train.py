@@ -10,34 +10,14 @@ import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import defaults
 from ..training import Callback
 from .app import app, fail
 from .common import command_line, console, parse_layers, to_json, versions
 
 #: Defaults of every training option (used when neither the command line nor a resumed
-#: checkpoint gives a value).
-DEFAULTS = {
-    "dataset": "digits",
-    "layers": "128",
-    "activation": "relu",
-    "output": None,
-    "cost": None,
-    "init": None,
-    "epochs": 40,
-    "batch_size": 16,
-    "learning_rate": None,
-    "optimizer": "adam",
-    "l2": 1.0,
-    "seed": 0,
-    "dtype": "float64",
-    "data_dir": None,
-    "label": None,
-    "test_fraction": 0.2,
-    "limit": None,
-    "early_stopping": False,
-    "patience": 5,
-}
-DEFAULT_LEARNING_RATE = {"sgd": 0.5, "momentum": 0.05, "adam": 0.001}
+#: checkpoint gives a value): ``deltaprop.defaults.TRAIN``, the one home of them.
+DEFAULTS = defaults.TRAIN
 
 
 class ProgressDisplay(Callback):
@@ -105,31 +85,39 @@ def resolve_options(given: dict, resume_meta: dict | None) -> dict:
                 )
     opts.update({k: v for k, v in given.items() if v is not None})
     if opts["learning_rate"] is None:
-        opts["learning_rate"] = DEFAULT_LEARNING_RATE.get(opts["optimizer"], 0.1)
+        if str(opts["optimizer"]).lower() not in defaults.LEARNING_RATE:
+            fail(f"unknown optimizer {opts['optimizer']!r}; expected one of: {', '.join(defaults.LEARNING_RATE)}")
+        opts["learning_rate"] = defaults.learning_rate(opts["optimizer"])
     return opts
 
 
 def build_network(opts: dict, ds):
+    """The network for data set ``ds``: hidden sizes from --layers, the output activation and
+    cost from ``deltaprop.targets.head`` (the one task rule, shared with the estimators), the
+    data's classes and feature names."""
+    from .. import targets
     from ..network import Network
 
-    sizes = [ds.n_features] + parse_layers(opts["layers"]) + [ds.n_outputs]
-    cost, output = opts["cost"], opts["output"]
-    if ds.task == "classification":
-        if cost is None:
-            cost = "binary_cross_entropy" if output == "sigmoid" else "cross_entropy"
-        if output is None:
-            output = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(cost, "sigmoid")
-    else:
-        cost = cost or "quadratic"
-        output = output or "identity"
-    hidden = opts["activation"]
+    output, cost = targets.head(ds.task, ds.n_classes, opts["output"], opts["cost"])
+    n_out = targets.n_outputs(ds.task, ds.n_classes, output, ds.n_outputs)
+    sizes = [ds.n_features] + parse_layers(opts["layers"]) + [n_out]
     net = Network(
-        sizes, activation=hidden, output=output, cost=cost, init=opts["init"],
+        sizes, activation=opts["activation"], output=output, cost=cost, init=opts["init"],
         seed=opts["seed"], dtype=opts["dtype"],
     )
     if ds.task == "classification":
         net.classes_ = np.asarray(ds.classes)
+    net.feature_names = list(ds.feature_names) if ds.feature_names else [f"x{i}" for i in range(ds.n_features)]
     return net
+
+
+def _describe_preprocessing(prep, given) -> str:
+    how = "chosen with --preprocessing" if given else "default"
+    if prep.kind == "scale":
+        return f"x / {prep.max_value:g} ({how}{'' if given else ': pixel data'})"
+    if prep.kind == "standardize":
+        return f"standardized per feature ({how})"
+    return f"used as given ({how})"
 
 
 def split_metrics(net, ds, l2):
@@ -162,6 +150,8 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
     label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last)."),
+    task: Optional[str] = typer.Option(None, help="classification, multilabel or regression (default: inferred — integer, boolean or text labels are classes, whatever their number; numbers with fractions are regression)."),
+    preprocessing: Optional[str] = typer.Option(None, help="standardize, scale or none (default: scale for pixel data — uint8 or whole numbers in 0..255 — else standardize); recorded in the model."),
     test_fraction: Optional[float] = typer.Option(None, help="Test split for data sets without one (default: 0.2)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N training examples."),
     early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
@@ -182,7 +172,7 @@ def train(
         "cost": cost, "init": init, "epochs": epochs, "batch_size": batch_size,
         "learning_rate": learning_rate, "optimizer": optimizer, "l2": l2, "seed": seed,
         "dtype": dtype, "data_dir": None if data_dir is None else str(data_dir), "label": label,
-        "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
+        "task": task, "preprocessing": preprocessing, "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
         "patience": patience,
     }
     checkpoint_path = out / "checkpoint.npz"
@@ -197,14 +187,19 @@ def train(
 
     ds = load_dataset(
         opts["dataset"], data_dir=opts["data_dir"], label=opts["label"],
-        test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"],
+        test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"], task=opts["task"],
     )
     net = build_network(opts, ds)
-    net.preprocessing = default_preprocessing(ds)  # fitted on the training split
+    net.preprocessing = default_preprocessing(ds, opts["preprocessing"])  # fitted on the training split
     console.print(
         f"[bold]deltaprop train[/bold]  {ds.name}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"
         + (f", {ds.n_classes} classes" if ds.task == "classification" else "")
+    )
+    console.print(
+        f"task {ds.task}" + (f" ({ds.task_reason})" if ds.task_reason else "")
+        + f"; inputs: {_describe_preprocessing(net.preprocessing, opts['preprocessing'])}",
+        markup=False,
     )
     console.print(
         f"network {'-'.join(map(str, net.sizes))}  "

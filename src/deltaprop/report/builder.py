@@ -206,7 +206,7 @@ def _example_info(net, ds, rows) -> list:
 
 def _symbols(net, parameter_ids) -> dict:
     """{id: {notation: MathML}}: each parameter's symbol in each notation."""
-    from ..notation import get_notation
+    from ..explain.notation import get_notation
 
     notations = {key: get_notation(key, net.sizes) for key in NOTATIONS}
     out = {}
@@ -222,11 +222,11 @@ def _symbols(net, parameter_ids) -> dict:
 def _derivations(net, ds, parameter_ids, rows) -> dict:
     """{id: [{notation: html} per example]}: ``explain``'s derivation of each parameter's
     gradient for each example (the example's own cost, no L2), in each notation."""
+    from .. import defaults
     from ..explain import explain
-    from ..training import prepare_targets
 
-    X = net.prepare_inputs(ds.X_train)
-    Y = prepare_targets(net, ds.labels(ds.y_train))
+    X, y = ds.split(defaults.EXPLAIN_SPLIT)  # raw inputs and labels: explain applies the model's own
+    Y = ds.labels(y)                         # preprocessing and class encoding (the input contract)
     derivations = {}
     for pid in parameter_ids:
         kind, l, j, k = diagram.parse_id(pid)

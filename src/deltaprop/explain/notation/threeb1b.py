@@ -1,0 +1,46 @@
+"""3Blue1Brown's notation (chapter 4, "Backpropagation calculus"): layers counted back from the output."""
+
+from __future__ import annotations
+
+from ..mathdoc import SUM, M, frac, sub_text
+from .base import Notation
+
+
+class ThreeBlueOneBrown(Notation):
+    """3Blue1Brown, chapter 4 ("Backpropagation calculus"): layers counted back from the output
+    L (a^(L−1) feeds a^(L)), neurons from 0 (a_0^(L−1)), w_jk^(L), b_j^(L), z^(L), C_0 the cost
+    of the first example and C the average; δ^(L) = ∂C_0/∂z^(L) names the video's chain-rule
+    product ∂a/∂z · ∂C/∂a. Single-neuron layers drop their subscript, as in the video's chain."""
+
+    key = "3b1b"
+    title = "3Blue1Brown"
+    summary = "layers counted back from the output L (L-1, L-2, ...), neurons from 0, C_k the cost of example k"
+    input_layer = 0
+    neuron_base = 0
+    sup_style = "paren"
+    drop_single_index = True
+
+    def layer_label(self, l):
+        return "L" if l == self.L else f"L-{self.L - l}"
+
+    def sup(self, l):
+        s = self.layer_label(l)
+        return M(f"^({s})", f"^{{({s.replace('-', ' - ')})}}" if "-" in s else f"^{{({s})}}")
+
+    def example_index(self, i):
+        return str(i)
+
+    def example_cost(self, i):
+        return M(f"C{sub_text(str(i))}", f"C_{{{i}}}")
+
+    def batch_cost(self):
+        return frac("1", "m") + " " + SUM + M("_k C_k", "_{k} C_{k}")
+
+    def example(self, i):
+        return f"example k = {i} (row {i} of X)"
+
+    def example_tag(self, i):
+        return M(f"k={i}", f"k={i}")
+
+    def input_note(self):
+        return "the input layer"
