@@ -26,6 +26,9 @@ FAST_MODULES = {
     "test_init.py",
     "test_preprocessing.py",
     "test_fastpath.py",
+    "test_registry.py",
+    "test_targets.py",
+    "test_defaults.py",
 }
 NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
     "test_same_final_cost_and_weights_as_pytorch",

@@ -1,7 +1,7 @@
 """The registries are complete: every activation and every cost carries its own facts.
 
 The tests are parametrized over ``activations.ACTIVATIONS`` and ``costs.COSTS`` themselves, so a
-new entry is tested without editing a list here — and fails until it has a display formula, a
+new entry is tested without editing a list here — and fails until it has its display formulas, a
 fast kernel (an output-only activation: a head in every cost that accepts it), a fast head for
 every output it accepts, and a PyTorch oracle in ``TORCH_ACTIVATIONS`` / ``TORCH_COSTS`` below.
 Without PyTorch only the comparisons with it are skipped, not the completeness checks.
@@ -69,6 +69,19 @@ def test_activation_states_its_own_display_formula(name):
     assert "derivative_formula" in vars(cls), f"{cls.__name__} does not define derivative_formula()"
     text, latex = get_activation(name).derivative_formula()
     assert isinstance(text, str) and text and isinstance(latex, str) and latex
+
+
+@pytest.mark.parametrize("name", list(COSTS))
+def test_cost_states_its_own_display_formulas(name):
+    from deltaprop.explain.mathdoc import SUM, M
+
+    cls = COSTS[name]
+    for method in ("formula", "grad_formula"):
+        assert method in vars(cls), f"{cls.__name__} does not define {method}()"
+    cost = get_cost(name)
+    a, y = M("a_j"), M("y_j")
+    for formula in (cost.formula(a, y, SUM + M("_j") + " "), cost.formula(a, y, M("")), cost.grad_formula(a, y)):
+        assert isinstance(formula, M) and formula.text and formula.latex
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))

@@ -126,6 +126,10 @@ def test_25_integer_classes_train_a_classifier_and_task_overrides(tmp_path):
     assert regression.returncode == 0, regression.stderr
     assert "task regression (chosen with task=)" in regression.stdout
     assert load(tmp_path / "r" / "model.npz").classes_ is None
+    # the recorded task travels with the run: evaluate reloads the data as regression targets
+    evaluated = run("evaluate", tmp_path / "r" / "model.npz", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["accuracy"] is None
 
 
 def test_one_and_one_point_zero_labels_are_an_error_not_one_class(tmp_path):

@@ -6,7 +6,10 @@ n_L outputs of one example. A cost provides
     per_example(z, a, y)        C_x for every row, shape (m,), without log(0) or overflow;
     value(z, a, y, g, weights)  the averaged cost C (a float); with sample weights w_x the
                                 weighted mean C = Σ_x w_x C_x / Σ_x w_x;
-    grad_a(a, y)                ∂C_x/∂a for one example per row, shape (m, n_L) (not divided by m).
+    grad_a(a, y)                ∂C_x/∂a for one example per row, shape (m, n_L) (not divided by m);
+    formula(a, y, sum_over_j)   C_x for display, and
+    grad_formula(a, y)          ∂C_x/∂a_j for display: ``explain``'s two-spelling ``M`` objects
+                                built from the notation's symbols (None in the base class).
 
 The output error of one example is the chain rule through the output activation g:
 
@@ -68,6 +71,19 @@ class Cost:
     def grad_a(self, a, y):
         raise NotImplementedError
 
+    def formula(self, a, y, sum_over_j):
+        """C_x of one example for display, as an ``explain.mathdoc.M`` (text and LaTeX) built from
+        the notation's symbols: ``a`` and ``y`` are the M of a_j^L and y_j, ``sum_over_j`` the M
+        written before the summand (``Σ_j `` or, for a single output, an empty M). None here:
+        ``explain`` then shows the cost's name. A subclass imports ``mathdoc`` inside the method,
+        so that importing this module does not import the explain package."""
+        return None
+
+    def grad_formula(self, a, y):
+        """∂C_x/∂a_j for display, an ``M`` in the symbols ``a`` = a_j^L and ``y`` = y_j (as
+        ``formula``). None here: ``explain`` then shows the symbol ∂C_x/∂a_j itself."""
+        return None
+
     def accepts(self, g: Activation) -> bool:
         """Whether this cost can follow output activation g."""
         return self.outputs is None or g.name in self.outputs
@@ -95,6 +111,11 @@ class Cost:
         return f"{type(self).__name__}()"
 
 
+def _check_unit_interval(Y, needs: str, hint: str = "") -> None:
+    if Y.size and (Y.min() < 0 or Y.max() > 1):
+        raise ValueError(f"{needs}, got values in [{Y.min():g}, {Y.max():g}]{hint}")
+
+
 class Quadratic(Cost):
     """C = (1/m) Σ_x Σ_j (a_j − y_j)²,  ∂C_x/∂a = 2(a − y)  (3Blue1Brown's C_0 = (a − y)²)."""
 
@@ -106,6 +127,16 @@ class Quadratic(Cost):
 
     def grad_a(self, a, y):
         return 2.0 * (a - y)
+
+    def formula(self, a, y, sum_over_j):
+        from .explain.mathdoc import MINUS, M, paren
+
+        return sum_over_j + paren(a + MINUS + y) + M("²", "^2")
+
+    def grad_formula(self, a, y):
+        from .explain.mathdoc import MINUS, M, paren
+
+        return M("2") + paren(a + MINUS + y)
 
     class Head(kernels.Head):
         """C_x = Σ_k (a_k − y_k)² after softmax or any output with a kernel: Δ^L = 2(a − y) ⊙ g'(z)
@@ -166,6 +197,18 @@ class BinaryCrossEntropy(Cost):
     def grad_a(self, a, y):
         return (a - y) / (a * (1.0 - a))
 
+    def formula(self, a, y, sum_over_j):
+        from .explain.mathdoc import MINUS, PLUS, M, paren
+
+        log = M(" log", r" \log")
+        return (M("−", "-") + sum_over_j + M("[") + y + log + " " + a
+                + PLUS + paren(M("1") + MINUS + y) + log + paren(M("1") + MINUS + a) + M("]"))
+
+    def grad_formula(self, a, y):
+        from .explain.mathdoc import MINUS, M, frac, paren
+
+        return frac(paren(a + MINUS + y), a + paren(M("1") + MINUS + a))
+
     class Head(kernels.Head):
         """After a sigmoid: Δ^L = a − y, and C_x = Σ_k [y_k softplus(−z_k) + (1 − y_k) softplus(z_k)]
         (= −y log a − (1−y) log(1−a), finite even where a rounds to 0 or 1, as ``per_example``)."""
@@ -191,11 +234,8 @@ class BinaryCrossEntropy(Cost):
             return cost
 
     def check_targets(self, Y):
-        if Y.size and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                "binary_cross_entropy needs targets in [0, 1], got values in "
-                f"[{Y.min():g}, {Y.max():g}]; use the quadratic cost for other targets"
-            )
+        _check_unit_interval(Y, "binary_cross_entropy needs targets in [0, 1]",
+                             "; use the quadratic cost for other targets")
 
 
 class CategoricalCrossEntropy(Cost):
@@ -214,6 +254,16 @@ class CategoricalCrossEntropy(Cost):
 
     def grad_a(self, a, y):
         return -y / a
+
+    def formula(self, a, y, sum_over_j):
+        from .explain.mathdoc import M
+
+        return M("−", "-") + sum_over_j + y + M(" log ", r" \log ") + a
+
+    def grad_formula(self, a, y):
+        from .explain.mathdoc import M, frac
+
+        return M("−", "-") + frac(y, a)
 
     class Head(kernels.Head):
         """After a softmax: C_x = −Σ_k y_k log a_k and Δ^L = a − y. log a = (z − max) −
@@ -242,11 +292,7 @@ class CategoricalCrossEntropy(Cost):
             return cost
 
     def check_targets(self, Y):
-        if Y.size and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                "cross_entropy needs targets in [0, 1] (one-hot rows or probabilities), got values "
-                f"in [{Y.min():g}, {Y.max():g}]"
-            )
+        _check_unit_interval(Y, "cross_entropy needs targets in [0, 1] (one-hot rows or probabilities)")
         sums = Y.sum(axis=1, dtype=np.float64)
         bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6 * Y.shape[1])
         if bad.size:

@@ -350,7 +350,7 @@ def load_recorded(options: dict, *, name=None, seed=None, data_dir=None, label=N
                   download: bool = True) -> Dataset:
     """The data set a run was trained on, split exactly as in training, from the options the
     run recorded (a model file's ``training.options``: dataset, seed, test_fraction, limit,
-    data_dir, label). Keyword arguments that are not None override the recorded values."""
+    data_dir, label, task). Keyword arguments that are not None override the recorded values."""
     options = options or {}
     name = name or options.get("dataset")
     if not name:
@@ -364,6 +364,7 @@ def load_recorded(options: dict, *, name=None, seed=None, data_dir=None, label=N
         seed=seed if seed is not None else (recorded_seed if recorded_seed is not None else 0),
         limit=options.get("limit"),
         download=download,
+        task=options.get("task"),
     )
 
 

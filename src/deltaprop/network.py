@@ -335,8 +335,9 @@ class Network:
         )
 
     def check_X(self, X) -> np.ndarray:
-        """Raw inputs X checked (shape (m, n_0), finite) as an array of the network's dtype."""
-        return check_inputs(X, self.sizes[0], self.dtype)
+        """Raw inputs X checked (shape (m, n_0), finite): an array of the network's dtype, or
+        float64 while there is preprocessing still to apply (as in ``prepare_inputs``)."""
+        return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64)
 
     def check_XY(self, X, Y):
         """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
@@ -405,7 +406,7 @@ class Network:
         """a^0 for raw inputs already checked by ``check_X``."""
         if self.preprocessing is None:
             return X
-        return np.ascontiguousarray(self.preprocessing.transform(X.astype(np.float64)), dtype=self.dtype)
+        return np.ascontiguousarray(self.preprocessing.transform(X), dtype=self.dtype)
 
     def _output(self, X):
         """a^L for a^0 = X: the forward pass, keeping only its last layer."""

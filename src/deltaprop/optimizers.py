@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from . import defaults
+
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "get_optimizer"]
 
 
@@ -180,5 +182,5 @@ def get_optimizer(spec, learning_rate: float | None = None, **kwargs) -> Optimiz
     if not isinstance(spec, str) or spec.lower() not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {spec!r}; expected one of: sgd, momentum, adam")
     if learning_rate is None:
-        learning_rate = 0.001 if spec.lower() == "adam" else 0.1
+        learning_rate = defaults.learning_rate(spec)  # the one table of default step sizes
     return OPTIMIZERS[spec.lower()](learning_rate, **kwargs)

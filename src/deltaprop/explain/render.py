@@ -187,18 +187,11 @@ def _forward_section(doc, d, n, step):
 
 
 def _cost_formula(d, n) -> M:
+    """C_x as the cost states it (``Cost.formula``), or the cost's name where it states none."""
     L = len(d.sizes) - 1
-    a, y = n.a(L, "j"), n.y("j")
-    single = d.sizes[-1] == 1
-    s = M("") if single else SUM + M("_j", "_{j}") + " "
-    name = d.cost_function.name
-    if name == "quadratic":
-        return s + paren(a + MINUS + y) + M("²", "^2")
-    if name == "binary_cross_entropy":
-        return M("−", "-") + s + M("[") + y + M(" log ", r" \log ") + a + PLUS + paren(M("1") + MINUS + y) + M(" log", r" \log") + paren(M("1") + MINUS + a) + M("]")
-    if name == "cross_entropy":
-        return M("−", "-") + s + y + M(" log ", r" \log ") + a
-    return M(name)
+    s = M("") if d.sizes[-1] == 1 else SUM + M("_j", "_{j}") + " "
+    formula = d.cost_function.formula(n.a(L, "j"), n.y("j"), s)
+    return M(d.cost_function.name) if formula is None else formula
 
 
 # ---------------------------------------------------------------------------- δ^L
@@ -225,7 +218,7 @@ def _output_section(doc, d, n, step):
         if g.name == "sigmoid":
             reason = [
                 "sigmoid + binary cross-entropy: ",
-                partial(cx, n.a(L, "j")) + EQ + frac(paren(n.a(L, "j") + MINUS + n.y("j")), n.a(L, "j") + paren(M("1") + MINUS + n.a(L, "j"))),
+                _grad_a_formula(d, n),
                 " and ", n.act_prime(g, L) + paren(n.z(L, "j")) + EQ + n.a(L, "j") + paren(M("1") + MINUS + n.a(L, "j")),
                 " cancel, so ", n.delta(L) + EQ + n.a(L) + MINUS + n.y(),
             ]
@@ -278,17 +271,12 @@ def _output_section(doc, d, n, step):
 
 
 def _grad_a_rhs(d, n, j) -> M:
-    """∂C_x/∂a^L_j as a formula: 2(a_j − y_j), (a_j − y_j)/(a_j(1 − a_j)), −y_j/a_j."""
+    """∂C_x/∂a^L_j as the cost states it (``Cost.grad_formula``: 2(a_j − y_j), (a_j − y_j)/(a_j(1 − a_j)),
+    −y_j/a_j), or the symbol ∂C_x/∂a_j where it states none."""
     L = len(d.sizes) - 1
-    a, y = n.a(L, j), n.y(j)
-    name = d.cost_function.name
-    if name == "quadratic":
-        return M("2") + paren(a + MINUS + y)
-    if name == "binary_cross_entropy":
-        return frac(paren(a + MINUS + y), a + paren(M("1") + MINUS + a))
-    if name == "cross_entropy":
-        return M("−", "-") + frac(y, a)
-    return partial(n.example_cost(d.x0), a)
+    a = n.a(L, j)
+    formula = d.cost_function.grad_formula(a, n.y(j))
+    return partial(n.example_cost(d.x0), a) if formula is None else formula
 
 
 def _grad_a_formula(d, n) -> M:
