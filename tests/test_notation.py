@@ -15,7 +15,7 @@ from deltaprop.explain.mathdoc import Code, Doc, M, matrix, num, vector
 from deltaprop.explain.notation import NOTATIONS, get_notation, notation_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "notation.md"
-BEGIN = "<!-- BEGIN GENERATED TABLE (deltaprop.notation.notation_table(); tests/test_notation.py keeps it in sync) -->\n"
+BEGIN = "<!-- BEGIN GENERATED TABLE (deltaprop.explain.notation.notation_table(); tests/test_notation.py keeps it in sync) -->\n"
 END = "<!-- END GENERATED TABLE -->"
 
 # net.weights[1][2, 0] of a 4-5-3 network: neuron 0 of the hidden layer -> neuron 2 of the output.
@@ -131,7 +131,7 @@ def test_doc_renders_text_and_markdown_merging_adjacent_math():
     assert "$$" not in md
 
 
-def test_docs_table_is_generated_from_notation_py():
+def test_docs_table_is_generated_from_the_presets():
     table = notation_table()
     text = DOC.read_text(encoding="utf-8")
     assert BEGIN in text and END in text, "docs/notation.md lost its generated-table markers"
