@@ -226,7 +226,7 @@ def test_csv_regression_and_task_override(tmp_path):
     assert load_dataset(f"csv:{many}", test_fraction=0.5, validation_fraction=0).n_classes == 60
     # ... unless the task says otherwise
     counts = load_dataset(f"csv:{many}", task="regression")
-    assert counts.task == "regression" and counts.task_reason == "chosen with task="
+    assert counts.task == "regression" and counts.task_reason == "chosen explicitly"
 
 
 def test_csv_whitespace_blank_lines_and_float_integer_labels(tmp_path):

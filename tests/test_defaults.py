@@ -33,7 +33,7 @@ def test_cli_estimator_and_fit_defaults_come_from_defaults():
     for key in ("hidden_layer_sizes", "epochs", "l2", "batch_size", "patience", "validation_fraction"):
         assert params[key] == defaults.ESTIMATOR[key]
     signature = inspect.signature(fit).parameters
-    for key in ("epochs", "batch_size", "l2", "patience"):
+    for key in ("epochs", "batch_size", "optimizer", "l2", "patience"):
         assert signature[key].default == defaults.FIT[key]
 
 

@@ -263,7 +263,7 @@ def small():
         (np.ones((2, 3)), np.array([[0.0, 2.0], [1.0, 0.0]]), r"binary_cross_entropy needs targets in \[0, 1\]"),
         (np.ones(3), np.ones((1, 2)), r"must be 2-D.*X.reshape\(1, -1\)"),
         (np.ones((2, 3)), np.ones((2, 3)), r"Y must have shape \(n_samples, 2\)"),
-        (np.ones((3, 3)), np.array([0, 1, 2]), r"y has 3 classes but the output layer has 2"),
+        (np.ones((3, 3)), np.array([0, 1, 2]), r"not class indices 0\.\.1 .*has no classes_"),
         ([["a", "b", "c"]], np.ones((1, 2)), r"X must be numeric"),
     ],
 )

@@ -124,12 +124,16 @@ def test_25_integer_classes_train_a_classifier_and_task_overrides(tmp_path):
     assert net.sizes[-1] == 25 and net.g[-1].name == "softmax" and len(net.classes_) == 25
     regression = run("train", "--dataset", f"csv:{data}", *FAST, "--task", "regression", "--out", tmp_path / "r")
     assert regression.returncode == 0, regression.stderr
-    assert "task regression (chosen with task=)" in regression.stdout
+    assert "task regression (chosen explicitly)" in regression.stdout
     assert load(tmp_path / "r" / "model.npz").classes_ is None
     # the recorded task travels with the run: evaluate reloads the data as regression targets
     evaluated = run("evaluate", tmp_path / "r" / "model.npz", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["accuracy"] is None
+    # a task that the data cannot have is a one-line error, not ignored
+    for args in (["--dataset", "moons", "--task", "regression"], ["--dataset", f"csv:{data}", "--task", "multilabel"]):
+        refused = run("train", *args, *FAST, "--out", tmp_path / "x")
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
 
 
 def test_one_and_one_point_zero_labels_are_an_error_not_one_class(tmp_path):
@@ -209,3 +213,18 @@ def test_explain_and_report_show_the_same_number_for_the_same_weight(tmp_path):
     assert e.value != 0
     assert explained.stdout == str(e)  # the CLI's default split is the report's
     assert from_report == markdown_to_html(e.to_markdown())
+
+
+def test_predict_headers_by_name_numeric_names_and_old_models(tmp_path, capsys):
+    """A header row is read as one when it spells the model's names (even numeric ones); a model
+    file from before names keeps the old rule: one extra last column is ignored, with a note."""
+    from deltaprop.cli.predict import read_inputs
+
+    numeric = write_csv(tmp_path / "n.csv", ["2", "1", "3"], [[20, 10, 30], [21, 11, 31]])
+    X = read_inputs(numeric, 3, ["1", "2", "3"])
+    np.testing.assert_array_equal(X, [[10, 20, 30], [11, 21, 31]])  # by name, in the model's order
+    headerless = write_csv(tmp_path / "h.csv", ["5", "6", "7"], [[8, 9, 10]])
+    assert read_inputs(headerless, 3, None).shape == (2, 3)  # no names: the first row is data
+    old = write_csv(tmp_path / "old.csv", ["a", "b", "label"], [[1, 2, 0], [3, 4, 1]])
+    np.testing.assert_array_equal(read_inputs(old, 2, None), [[1, 2], [3, 4]])
+    assert "records no column names; ignoring the last column 'label'" in capsys.readouterr().err

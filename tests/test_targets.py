@@ -106,3 +106,15 @@ def test_fit_on_25_integer_classes_trains_a_classifier():
     net.fit(X, y, epochs=2, batch_size=16, seed=0)
     assert net.classes_.tolist() == list(range(0, 175, 7))
     assert set(net.predict(X).tolist()) <= set(net.classes_.tolist())
+
+
+def test_a_batch_is_not_a_class_list():
+    """Without classes_, backward/cost read integer labels as class indices (one output: the
+    value itself), never as "the sorted labels of this batch"."""
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    one = dp.Network([2, 3, 1], output="sigmoid", cost="binary_cross_entropy", seed=0)
+    assert one.cost(X, np.ones(6)) == pytest.approx(one.cost(X, np.ones((6, 1))), abs=1e-15)
+    three = dp.Network([2, 3, 3], output="softmax", cost="cross_entropy", seed=0)
+    np.testing.assert_array_equal(three.backward(X, [2] * 6).deltas[-1], three.backward(X, dp.one_hot([2] * 6, 3)).deltas[-1])
+    with pytest.raises(TargetError, match="not class indices 0..2"):
+        three.cost(X, [5] * 6)

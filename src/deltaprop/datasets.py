@@ -318,6 +318,8 @@ def load_dataset(
     split = dict(test_fraction=test_fraction, validation_fraction=validation_fraction, seed=seed)
 
     key = name.lower().replace("_", "-")
+    if task not in (None, "classification") and (key == "digits" or key in _IDX_SETS or key in _TOY_SETS):
+        raise DatasetError(f"{name} is a classification data set; task {task!r} applies to csv: and npz: data only")
     if key.endswith((".csv", ".npz")) and not key.startswith(("csv:", "npz:")):
         name = f"{key[-3:]}:{name}"  # a bare path: its extension says how to read it
     if key == "digits":
@@ -421,8 +423,13 @@ def _encode_targets(labels: np.ndarray, task: str | None, where: str):
         labels = np.asarray(labels)
         given = check_task(task)
         task = given or infer_task(labels)
+        if given == "multilabel" and labels.ndim != 2:
+            raise DatasetError(
+                f"{where}: multilabel needs a 0/1 indicator matrix (one column per label), but the "
+                f"targets are one label per example; use task classification"
+            )
         if given:
-            reason = "chosen with task="
+            reason = "chosen explicitly"
         elif task == "classification":
             reason = f"inferred: {_label_kind(labels)} labels are classes; use --task regression for numbers"
         elif task == "multilabel":

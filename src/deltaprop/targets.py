@@ -317,27 +317,36 @@ def is_classifier(net) -> bool:
 def prepare(net, y, fit_classes: bool = False) -> np.ndarray:
     """Targets Y of shape (m, n_L) for ``net`` from class labels or target rows.
 
-    * y of shape (m, k) (or (m,) for one output that is not a classifier's): used as given —
-      regression targets, multi-label indicators, or your own one-hot rows.
-    * y of shape (m,) on a classifier (``classes_`` set) or when the labels are not numbers or
-      the network has several outputs: class labels, encoded exactly against ``classes_`` into
-      ``target_rows``. With ``fit_classes`` and no ``classes_`` yet, ``classes_`` is set from y.
+    * y of shape (m, k): target rows, used as given — regression targets, multi-label
+      indicators, or your own one-hot rows.
+    * y of shape (m,) on a classifier (``classes_`` set): class labels, encoded exactly against
+      ``classes_`` into ``target_rows``.
+    * y of shape (m,) on a network without ``classes_``: with ``fit_classes`` (training) the
+      sorted labels of y become ``classes_``; otherwise (a batch is not a class list) integers
+      are class indices 0..n_L−1 (for one output: the target value itself), and text or
+      boolean labels are taken in their sorted order.
     """
     y = np.asarray(y)
     n_out = net.sizes[-1]
     if y.ndim == 2:
         return _numeric_rows(y, net.dtype)
-    if y.ndim not in (1, 2):
+    if y.ndim != 1:
         raise TargetError(f"y must be class labels of shape (m,) or targets (m, {n_out}), got {y.shape}")
-    labels_wanted = (
-        is_classifier(net)
-        or _kind(y) in "USOb"
-        or n_out > 1
-        or getattr(net, "cost_name", None) == "binary_cross_entropy"
-    )
-    if not labels_wanted:
-        return _numeric_rows(y.reshape(-1, 1), net.dtype)
+    text = _kind(y) in "USOb"
     classes = net.classes_
+    if classes is None and not (fit_classes or text):
+        if n_out == 1:
+            return _numeric_rows(y.reshape(-1, 1), net.dtype)
+        index = as_labels(y)
+        if index.dtype.kind != "i" or (index.size and (index.min() < 0 or index.max() >= n_out)):
+            raise TargetError(
+                f"y holds labels that are not class indices 0..{n_out - 1} of this network's {n_out} "
+                f"outputs, and the network has no classes_ to map them; set net.classes_ or pass "
+                f"target rows (m, {n_out}), e.g. deltaprop.one_hot(y, {n_out})"
+            )
+        return target_rows(index, n_out, dtype=net.dtype)
+    if classes is None and n_out == 1 and not text and getattr(net, "cost_name", None) != "binary_cross_entropy":
+        return _numeric_rows(y.reshape(-1, 1), net.dtype)  # fit on one numeric output: regression
     if classes is None:
         classes = classes_of(y)
         expected = 2 if n_out == 1 else n_out

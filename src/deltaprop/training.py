@@ -451,7 +451,7 @@ def fit(
     epochs: int = defaults.FIT["epochs"],
     batch_size: int = defaults.FIT["batch_size"],
     learning_rate: float | None = None,
-    optimizer="sgd",
+    optimizer=defaults.FIT["optimizer"],
     l2: float = defaults.FIT["l2"],
     validation=None,
     shuffle: bool = True,

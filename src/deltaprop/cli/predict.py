@@ -43,7 +43,8 @@ def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
     if not rows:
         fail(f"{path} is empty; expected a header row and at least one example")
     header = [h.strip() for h in rows[0]]
-    if all(_is_number(h) for h in header):  # no header row: the first row is an example
+    names_row = feature_names is not None and set(feature_names) <= set(header)  # the model's names
+    if all(_is_number(h) for h in header) and not names_row:  # no header row: the first row is data
         if len(header) != n_features:
             fail(f"{path} has {len(header)} columns and no header; the model expects exactly {n_features} features")
         columns, body, first_line = list(range(n_features)), rows, 1
@@ -97,6 +98,9 @@ def _select_columns(path: Path, header: list, n_features: int, feature_names) ->
             typer.echo(f"note: ignoring {len(extra)} column(s) the model was not trained on: "
                        + ", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), err=True)
         return [header.index(n) for n in feature_names]
+    if feature_names is None and len(header) == n_features + 1:  # a model file from before names
+        typer.echo(f"note: the model records no column names; ignoring the last column {header[-1]!r}", err=True)
+        return list(range(n_features))
     if len(header) != n_features:
         fail(f"{path} has {len(header)} columns; the model expects exactly {n_features} features "
              "(it records no column names to select them by)")

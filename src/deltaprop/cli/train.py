@@ -18,6 +18,7 @@ from .common import command_line, console, parse_layers, to_json, versions
 #: Defaults of every training option (used when neither the command line nor a resumed
 #: checkpoint gives a value): ``deltaprop.defaults.TRAIN``, the one home of them.
 DEFAULTS = defaults.TRAIN
+D = DEFAULTS  # for the help texts
 
 
 class ProgressDisplay(Callback):
@@ -107,8 +108,13 @@ def build_network(opts: dict, ds):
     )
     if ds.task == "classification":
         net.classes_ = np.asarray(ds.classes)
-    net.feature_names = list(ds.feature_names) if ds.feature_names else [f"x{i}" for i in range(ds.n_features)]
+    net.feature_names = feature_names(ds)
     return net
+
+
+def feature_names(ds) -> list:
+    """The training columns' names: the data set's (a CSV header), or x0, x1, … for arrays."""
+    return list(ds.feature_names) if ds.feature_names else [f"x{i}" for i in range(ds.n_features)]
 
 
 def _describe_preprocessing(prep, given) -> str:
@@ -133,17 +139,17 @@ def split_metrics(net, ds, l2):
 @app.command("train")
 def train(
     dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral."),
-    layers: Optional[str] = typer.Option(None, help="Hidden layer sizes, comma separated, e.g. 16,16 (default: 128)."),
-    activation: Optional[str] = typer.Option(None, help="Hidden activation: relu (default), sigmoid, tanh, leaky_relu, identity."),
-    output: Optional[str] = typer.Option(None, help="Output activation (default: softmax for cross_entropy, else sigmoid; identity for regression)."),
-    cost: Optional[str] = typer.Option(None, help="cross_entropy (default for classes), binary_cross_entropy, quadratic."),
+    layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes, comma separated, e.g. 16,16 (default: {D['layers']})."),
+    activation: Optional[str] = typer.Option(None, help=f"Hidden activation: relu, sigmoid, tanh, leaky_relu, identity (default: {D['activation']})."),
+    output: Optional[str] = typer.Option(None, help="Output activation (default: by the task — sigmoid for two classes, softmax for more, identity for regression)."),
+    cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic (default: the one that matches the output)."),
     init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation)."),
-    epochs: Optional[int] = typer.Option(None, help="Passes over the training set (default: 40)."),
-    batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch (default: 16)."),
-    learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: 0.5 sgd, 0.05 momentum, 0.001 adam)."),
-    optimizer: Optional[str] = typer.Option(None, help="adam (default), sgd or momentum."),
-    l2: Optional[float] = typer.Option(None, help="L2 regularisation λ (cost += λ/2m Σ W²) (default: 1)."),
-    seed: Optional[int] = typer.Option(None, help="Seed for the split, initial weights and shuffling (default: 0)."),
+    epochs: Optional[int] = typer.Option(None, help=f"Passes over the training set (default: {D['epochs']})."),
+    batch_size: Optional[int] = typer.Option(None, help=f"Examples per mini-batch (default: {D['batch_size']})."),
+    learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: " + ", ".join(f"{v:g} {k}" for k, v in defaults.LEARNING_RATE.items()) + ")."),
+    optimizer: Optional[str] = typer.Option(None, help=f"adam, sgd or momentum (default: {D['optimizer']})."),
+    l2: Optional[float] = typer.Option(None, help=f"L2 regularisation λ (cost += λ/2m Σ W²) (default: {D['l2']:g})."),
+    seed: Optional[int] = typer.Option(None, help=f"Seed for the split, initial weights and shuffling (default: {D['seed']})."),
     dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast)."),
     out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png."),
     checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C)."),
@@ -152,10 +158,10 @@ def train(
     label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last)."),
     task: Optional[str] = typer.Option(None, help="classification, multilabel or regression (default: inferred — integer, boolean or text labels are classes, whatever their number; numbers with fractions are regression)."),
     preprocessing: Optional[str] = typer.Option(None, help="standardize, scale or none (default: scale for pixel data — uint8 or whole numbers in 0..255 — else standardize); recorded in the model."),
-    test_fraction: Optional[float] = typer.Option(None, help="Test split for data sets without one (default: 0.2)."),
+    test_fraction: Optional[float] = typer.Option(None, help=f"Test split for data sets without one (default: {D['test_fraction']})."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N training examples."),
     early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
-    patience: Optional[int] = typer.Option(None, help="Epochs without improvement before early stopping (default: 5)."),
+    patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']})."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
 ):
@@ -183,14 +189,23 @@ def train(
         resumed = load_checkpoint(checkpoint_path)
         resume_meta = resumed.meta
     opts = resolve_options(given, resume_meta)
+    if resumed is not None and opts["task"] is None:  # a run recorded before --task: its own network says
+        opts["task"] = "classification" if resumed.net.classes_ is not None else "regression"
     out.mkdir(parents=True, exist_ok=True)
 
     ds = load_dataset(
         opts["dataset"], data_dir=opts["data_dir"], label=opts["label"],
         test_fraction=opts["test_fraction"], seed=opts["seed"], limit=opts["limit"], task=opts["task"],
     )
-    net = build_network(opts, ds)
-    net.preprocessing = default_preprocessing(ds, opts["preprocessing"])  # fitted on the training split
+    if resumed is not None:  # the run's own network: architecture, classes and preprocessing
+        net = resumed.net    # as its weights saw them (fit restores the weights and state)
+        if net.feature_names is None:
+            net.feature_names = feature_names(ds)
+    else:
+        net = build_network(opts, ds)
+        net.preprocessing = default_preprocessing(ds, opts["preprocessing"])  # fitted on the training split
+    # record what was resolved, so the model file and a later --resume say it outright
+    opts.update(task=ds.task, output=net.g[-1].name, cost=net.cost_name, preprocessing=net.preprocessing.kind)
     console.print(
         f"[bold]deltaprop train[/bold]  {ds.name}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"
@@ -198,7 +213,7 @@ def train(
     )
     console.print(
         f"task {ds.task}" + (f" ({ds.task_reason})" if ds.task_reason else "")
-        + f"; inputs: {_describe_preprocessing(net.preprocessing, opts['preprocessing'])}",
+        + f"; inputs: {_describe_preprocessing(net.preprocessing, given['preprocessing'])}",
         markup=False,
     )
     console.print(

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import diagram, figures
+from .. import defaults
 from .mathhtml import latex_to_mathml, markdown_to_html
 
 __all__ = [
@@ -153,15 +154,17 @@ def _png_data_uri(image, vmax) -> str:
 
 
 def choose_examples(net, ds, count: int) -> list:
-    """Rows of the training split to explain: for a classifier, the first correctly classified
+    """Rows of the explained split (``defaults.EXPLAIN_SPLIT``, the training examples) to show:
+    for a classifier, the first correctly classified
     example of successive classes, and the first misclassified one (if any) as the last;
     otherwise the first rows."""
-    m = len(ds.X_train)
+    X, y = ds.split(defaults.EXPLAIN_SPLIT)  # the split the derivations explain
+    m = len(X)
     count = max(1, min(int(count), m))
     if ds.task != "classification":
         return list(range(count))
-    pred = net.predict(ds.X_train)
-    truth = ds.labels(ds.y_train)
+    pred = net.predict(X)
+    truth = ds.labels(y)
     right = np.asarray(pred) == np.asarray(truth)
     picks = []
     wrong = np.flatnonzero(~right)
@@ -169,7 +172,7 @@ def choose_examples(net, ds, count: int) -> list:
     for c in range(len(ds.classes)):
         if len(picks) >= count - int(want_wrong):
             break
-        rows = np.flatnonzero((np.asarray(ds.y_train) == c) & right)
+        rows = np.flatnonzero((np.asarray(y) == c) & right)
         if len(rows):
             picks.append(int(rows[0]))
     if want_wrong:
@@ -183,23 +186,24 @@ def choose_examples(net, ds, count: int) -> list:
 
 
 def _example_info(net, ds, rows) -> list:
+    X, y = ds.split(defaults.EXPLAIN_SPLIT)  # the split the derivations explain
     out = []
     proba = None
     if ds.task == "classification":
-        proba = net.predict_proba(ds.X_train[rows])
+        proba = net.predict_proba(X[rows])
     names = [str(n) for n in (ds.class_names or [str(c) for c in ds.classes])] if ds.classes is not None else None
     for i, row in enumerate(rows):
         info = {"row": int(row)}
         if proba is not None:
-            c = int(ds.y_train[row])
+            c = int(y[row])
             p = int(np.argmax(proba[i]))
             info.update(label=names[c], predicted=names[p], p=round(float(proba[i][p]), 4), correct=c == p)
         else:
-            info["target"] = np.asarray(ds.y_train[row]).round(6).tolist()
+            info["target"] = np.asarray(y[row]).round(6).tolist()
         if ds.image_shape is not None:
-            info["image"] = _png_data_uri(ds.X_train[row].reshape(ds.image_shape), ds.pixel_max or ds.X_train.max())
+            info["image"] = _png_data_uri(X[row].reshape(ds.image_shape), ds.pixel_max or X.max())
         elif ds.n_features <= 4:
-            info["x"] = [round(float(v), 5) for v in ds.X_train[row]]
+            info["x"] = [round(float(v), 5) for v in X[row]]
         out.append(info)
     return out
 
@@ -222,7 +226,6 @@ def _symbols(net, parameter_ids) -> dict:
 def _derivations(net, ds, parameter_ids, rows) -> dict:
     """{id: [{notation: html} per example]}: ``explain``'s derivation of each parameter's
     gradient for each example (the example's own cost, no L2), in each notation."""
-    from .. import defaults
     from ..explain import explain
 
     X, y = ds.split(defaults.EXPLAIN_SPLIT)  # raw inputs and labels: explain applies the model's own
@@ -393,6 +396,8 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
         output_labels = [str(n) for n in (ds.class_names or [str(c) for c in ds.classes])]
     elif net.classes_ is not None:
         output_labels = [str(c) for c in net.classes_]
+    if output_labels is not None and net.sizes[-1] == 1:  # one sigmoid: a = P(the second class)
+        output_labels = [f"P({output_labels[-1]})"]
     svg = diagram.render_svg(net, sel, derived, _layer_names(net), input_labels, output_labels)
 
     body = [
