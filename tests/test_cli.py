@@ -73,6 +73,28 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+def test_sigterm_checkpoints_like_ctrl_c(tmp_path):
+    """timeout, docker stop and batch schedulers send SIGTERM: the run keeps its last whole epoch
+    in a checkpoint, exits 143 and prints the resume command; no temporary file is left."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deltaprop", "train", "--layers", "32", "--epochs", "400", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    seen = 0
+    while proc.poll() is None and time.time() < deadline:  # epoch 2 printed: epoch 1 is whole
+        seen += proc.stdout.readline().startswith("epoch")
+        if seen == 2:
+            break
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "terminated after epoch" in stdout and "--resume" in stdout and "Traceback" not in stderr
+    assert 1 <= load_checkpoint(out / "checkpoint.npz").meta["epoch"] < 400
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_killed_run_leaves_a_loadable_checkpoint(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(

@@ -273,3 +273,33 @@ def test_a_parameter_without_a_stored_derivation_shows_the_command(browser, runs
         assert page.errors == []
     finally:
         page.close()
+
+
+HOSTILE = ["<!--<script>", "</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+           "javascript:alert(1)", "]]>"]
+
+
+def test_hostile_labels_reach_the_page_only_as_text(browser, tmp_path):
+    """Class labels and column names that look like markup cannot change the page: it gets ready,
+    opens no dialog, keeps its 4 scripts, and shows the labels as text."""
+    rng = np.random.default_rng(0)
+    index = np.repeat(np.arange(len(HOSTILE)), 30)
+    X = np.stack([np.cos(index * 1.2), np.sin(index * 1.2)], axis=1) + rng.normal(scale=0.1, size=(len(index), 2))
+    rows = ["<b>x</b>,y&amp;," + "label"] + [f"{a},{b},\"{HOSTILE[i].replace(chr(34), chr(34) * 2)}\"" for (a, b), i in zip(X, index)]
+    (tmp_path / "hostile.csv").write_text("\n".join(rows) + "\n")
+    run_cli("train", "--dataset", f"csv:{tmp_path / 'hostile.csv'}", "--layers", "6", "--epochs", "3",
+            "--out", tmp_path / "run", "--report", "--quiet")
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((tmp_path / "run" / "report.html").as_uri())
+    page.wait_for_function("document.body.dataset.ready !== undefined", timeout=60_000)
+    try:
+        assert page.evaluate("document.body.dataset.ready") == "1"
+        assert page.evaluate("document.scripts.length") == 4
+        assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+        assert not dialogs
+        text = page.evaluate("document.body.innerText")
+        assert "<img src=x onerror=alert(1)>" in text  # shown as text, not made an element
+    finally:
+        page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -115,6 +116,29 @@ def build_network(opts: dict, ds):
 def feature_names(ds) -> list:
     """The training columns' names: the data set's (a CSV header), or x0, x1, … for arrays."""
     return list(ds.feature_names) if ds.feature_names else [f"x{i}" for i in range(ds.n_features)]
+
+
+class _SigtermAsInterrupt:
+    """While installed, SIGTERM raises KeyboardInterrupt in the main thread, so the training loop
+    keeps the last whole epoch and checkpoints it exactly as on Ctrl-C; ``received`` says
+    whether it came. ``restore`` puts the previous handler back."""
+
+    def __init__(self):
+        self.received = False
+        self.previous = None
+        try:
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        except ValueError:  # not the main thread: leave SIGTERM alone
+            self.previous = None
+
+    def _handle(self, signum, frame):
+        self.received = True
+        raise KeyboardInterrupt
+
+    def restore(self):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
 
 
 def _describe_preprocessing(prep, given) -> str:
@@ -235,6 +259,7 @@ def train(
     # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
     callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
     callbacks += [] if quiet else [ProgressDisplay(progress)]
+    terminated = _SigtermAsInterrupt()  # SIGTERM (timeout, docker stop, schedulers) = Ctrl-C
     try:
         if progress is not None:
             progress.start()
@@ -253,15 +278,17 @@ def train(
         kept = f"; the last good checkpoint is {checkpoint_path}" if checkpoint_path.exists() else ""
         fail(f"{exc}{kept}")
     finally:
+        terminated.restore()
         if progress is not None:
             progress.stop()
 
     if history.stop_reason == "interrupted":
         console.print(
-            f"interrupted after epoch {len(history)}; checkpoint saved to {checkpoint_path}. "
-            f"Continue with: deltaprop train --out {out} --resume"
+            f"{'terminated' if terminated.received else 'interrupted'} after epoch {len(history)}; "
+            f"checkpoint saved to {checkpoint_path}. Continue with: deltaprop train --out {out} --resume",
+            markup=False,
         )
-        sys.exit(130)
+        sys.exit(143 if terminated.received else 130)  # 128 + the signal, as shells report it
 
     metrics = split_metrics(net, ds, opts["l2"])
     record = {

@@ -249,9 +249,15 @@ def _pack(payload: dict) -> str:
     return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
 
+#: What inline JSON must not contain as itself: "<" (so no "</script>" or "<!--" can end the
+#: element or change how it is parsed), ">" and "&", and U+2028/U+2029 (line breaks to older
+#: JavaScript parsers). Each becomes its JSON escape (\u003c ...), which JSON.parse reads back.
+_JSON_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
 def _script_json(data) -> str:
-    """JSON that is safe inside <script>: no "</" can end the element early."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    """JSON that is safe inside <script>, whatever text (labels, column names) it carries."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def _esc(x) -> str:
