@@ -54,6 +54,8 @@ __all__ = [
     "IDXError",
     "load_dataset",
     "pixel_range",
+    "read_csv_rows",
+    "parse_features",
     "load_idx",
     "available_datasets",
     "default_cache_dir",
@@ -788,8 +790,11 @@ def _label_column(label, header: list, path: Path) -> int:
     raise DatasetError(f"label must be a column name or an integer index, got {label!r}")
 
 
-def _read_csv(path: Path):
-    """(header, rows, line numbers) of a comma-separated file; blank lines are skipped."""
+def read_csv_rows(path: Path):
+    """(first row or None, rows, line numbers) of a comma-separated UTF-8 file, as written: the
+    first row (a header, usually) cells stripped; blank lines after it skipped. The one CSV
+    dialect of deltaprop (``csv:`` data sets and ``deltaprop predict``); a file that is not
+    UTF-8 text or not valid CSV is a DatasetError naming it."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
@@ -804,9 +809,14 @@ def _read_csv(path: Path):
         raise DatasetError(f"{path}: not a UTF-8 text file (expected a CSV with a header row)") from None
     except csv.Error as exc:
         raise DatasetError(f"{path}: malformed CSV ({exc})") from None
+    return (None if header is None else [h.strip() for h in header]), rows, lines
+
+
+def _read_csv(path: Path):
+    """(header, rows, line numbers) of a CSV with a header row and data rows of its width."""
+    header, rows, lines = read_csv_rows(path)
     if header is None:
         raise DatasetError(f"{path}: the file is empty; expected a header row and data rows")
-    header = [h.strip() for h in header]
     if not rows:
         raise DatasetError(f"{path}: has a header but no data rows")
     for row, line in zip(rows, lines):
@@ -817,7 +827,7 @@ def _read_csv(path: Path):
     return header, rows, lines
 
 
-def _parse_features(cells: np.ndarray, names: list, lines: list, path: Path) -> np.ndarray:
+def parse_features(cells: np.ndarray, names: list, lines: list, path: Path) -> np.ndarray:
     """float64 matrix from string cells; a bad cell raises an error naming its line and column."""
     X = np.empty(cells.shape, dtype=np.float64)
     for j in range(cells.shape[1]):
@@ -825,7 +835,7 @@ def _parse_features(cells: np.ndarray, names: list, lines: list, path: Path) -> 
             X[:, j] = cells[:, j].astype(np.float64)
             bad = np.flatnonzero(~np.isfinite(X[:, j]))
         except ValueError:
-            bad = [i for i, cell in enumerate(cells[:, j]) if not _is_number(cell)]
+            bad = [i for i, cell in enumerate(cells[:, j]) if not is_number(cell)]
         if len(bad):
             i = int(bad[0])
             raise DatasetError(
@@ -835,7 +845,7 @@ def _parse_features(cells: np.ndarray, names: list, lines: list, path: Path) -> 
     return X
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         return bool(np.isfinite(float(text)))
     except ValueError:
@@ -851,7 +861,7 @@ def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
     cells = np.array(rows, dtype=str)
     feature_cols = [k for k in range(len(header)) if k != j]
     names = [header[k] for k in feature_cols]
-    X = _parse_features(cells[:, feature_cols], names, lines, p)
+    X = parse_features(cells[:, feature_cols], names, lines, p)
     pixel_max = pixel_range(X)
     where = f"{p}, label column {header[j]!r}"
     empty = [i for i, cell in enumerate(cells[:, j]) if not str(cell).strip()]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import targets
 from .training import Callback
 from .validation import as_generator
 
@@ -71,8 +70,8 @@ class GradientNorms(Callback):
     def _prepare(self, net):
         """a^0 and target rows once per run (the network's preprocessing and classes_ are fixed
         by then); ``norms`` then runs the four equations on them directly."""
-        self._X = net.prepare_inputs(self._X_raw, "X")
-        self._Y = net.check_XY(self._X_raw, self._y_raw)[1]
+        X, self._Y = net.check_XY(self._X_raw, self._y_raw)
+        self._X = net.prepare_inputs(X)
 
     def on_train_begin(self, trainer):
         self._prepare(trainer.net)  # fit has set the network's classes_ by now

@@ -334,10 +334,10 @@ class Network:
             f"dtype={self.dtype.name!r})"
         )
 
-    def check_X(self, X) -> np.ndarray:
+    def check_X(self, X, name: str = "X") -> np.ndarray:
         """Raw inputs X checked (shape (m, n_0), finite): an array of the network's dtype, or
-        float64 while there is preprocessing still to apply (as in ``prepare_inputs``)."""
-        return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64)
+        float64 while there is preprocessing still to apply."""
+        return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64, name)
 
     def check_XY(self, X, Y):
         """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
@@ -351,10 +351,7 @@ class Network:
     def prepare_inputs(self, X, name: str = "X") -> np.ndarray:
         """a^0 for raw inputs X: checked, passed through ``preprocessing`` (the standardisation
         or scaling saved with the model, if any), C-contiguous in the network's dtype."""
-        if self.preprocessing is None:
-            return np.ascontiguousarray(check_inputs(X, self.sizes[0], self.dtype, name))
-        X = check_inputs(X, self.sizes[0], np.float64, name)
-        return np.ascontiguousarray(self.preprocessing.transform(X), dtype=self.dtype)
+        return np.ascontiguousarray(self._network_inputs(self.check_X(X, name)))
 
     # ------------------------------------------------------------------ training and prediction
     def fit(self, X, y, **kwargs):

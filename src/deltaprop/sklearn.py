@@ -906,7 +906,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _stratify_labels(self, Y):
         if self._target_type == "multilabel-indicator":
             return None
-        labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
+        labels = targets.predicted_index(Y)  # the class of each target row
         counts = np.bincount(labels)
         return labels if counts[counts > 0].min() >= 2 else None
 
@@ -917,7 +917,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         proba = self._proba_from_z(_output_z(net, X))
         if self._target_type == "multilabel-indicator":
             return accuracy_score(Y > 0.5, proba > 0.5, sample_weight=w)
-        truth = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
+        truth = targets.predicted_index(Y)
         return accuracy_score(truth, proba.argmax(axis=1), sample_weight=w)
 
     def _adopt(self, net):

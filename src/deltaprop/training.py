@@ -425,7 +425,7 @@ def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
         raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
     stratify = None
     if targets.is_classifier(net):
-        labels = targets.predicted_index(data.Y) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(np.intp)
+        labels = targets.predicted_index(data.Y)  # the class of each target row
         counts = np.bincount(labels)
         if counts[counts > 0].min() >= 2:
             stratify = labels

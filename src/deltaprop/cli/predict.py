@@ -11,6 +11,7 @@ import numpy as np
 import typer
 
 from .app import app, fail
+from ..datasets import is_number, parse_features, read_csv_rows
 from .common import load_model
 
 
@@ -35,47 +36,24 @@ def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != n_features:
             fail(f"{path}: X has shape {X.shape}; the model expects (n_samples, {n_features}) — without column names the count must match exactly")
         return X
-    try:
-        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    except UnicodeDecodeError:
-        fail(f"{path} is not a text CSV file")
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
-    if not rows:
+    header, rows, lines = read_csv_rows(path)
+    if not header:
         fail(f"{path} is empty; expected a header row and at least one example")
-    header = [h.strip() for h in rows[0]]
     names_row = feature_names is not None and set(feature_names) <= set(header)  # the model's names
-    if all(_is_number(h) for h in header) and not names_row:  # no header row: the first row is data
+    if all(is_number(h) for h in header) and not names_row:  # no header row: the first row is data
         if len(header) != n_features:
             fail(f"{path} has {len(header)} columns and no header; the model expects exactly {n_features} features")
-        columns, body, first_line = list(range(n_features)), rows, 1
-        named = False
+        columns, rows, lines = list(range(n_features)), [header, *rows], [1, *lines]
+        names = [f"column {j}" for j in columns]
     else:
-        body, first_line = rows[1:], 2
-        named = True
-        if not body:
+        if not rows:
             fail(f"{path} needs a header row and at least one example")
         columns = _select_columns(path, header, n_features, feature_names)
-    width = len(header)
-    X = np.empty((len(body), n_features))
-    for i, row in enumerate(body):
-        line = i + first_line
-        if len(row) != width:
-            fail(f"{path} line {line}: expected {width} values, got {len(row)}")
-        try:
-            X[i] = [float(row[c]) for c in columns]
-        except ValueError:
-            bad = next(c for c in columns if not _is_number(row[c]))
-            name = header[bad] if named else f"column {bad}"
-            fail(f"{path} line {line}, {name!r}: {row[bad]!r} is not a number")
-    return X
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        names = [header[c] for c in columns]
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            fail(f"{path} line {line}: expected {len(header)} values, got {len(row)}")
+    return parse_features(np.array(rows, dtype=str)[:, columns], names, lines, path)
 
 
 def _generated_names(names) -> bool:

@@ -125,7 +125,6 @@ class _SigtermAsInterrupt:
 
     def __init__(self):
         self.received = False
-        self.previous = None
         try:
             self.previous = signal.signal(signal.SIGTERM, self._handle)
         except ValueError:  # not the main thread: leave SIGTERM alone
@@ -138,7 +137,6 @@ class _SigtermAsInterrupt:
     def restore(self):
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
-
 
 
 def _describe_preprocessing(prep, given) -> str:
