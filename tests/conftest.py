@@ -29,6 +29,7 @@ FAST_MODULES = {
     "test_registry.py",
     "test_targets.py",
     "test_defaults.py",
+    "test_validation.py",
 }
 NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
     "test_same_final_cost_and_weights_as_pytorch",

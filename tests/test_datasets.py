@@ -5,13 +5,21 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
+import tracemalloc
+import zipfile
+import zlib
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import deltaprop
+from deltaprop import datasets
 from deltaprop.datasets import (
     FASHION_MNIST_CLASS_NAMES,
     MNIST_SHA256,
@@ -610,3 +618,338 @@ def test_bare_paths_and_name_spellings(tmp_path):
     fake_mnist(tmp_path / "f")
     d = load_dataset("Fashion_MNIST", data_dir=tmp_path / "f", download=False)
     assert d.name == "fashion-mnist"
+
+
+# --------------------------------------------------------------------------- crafted and unlucky inputs
+
+
+def gzip_of_zeros(path: Path, header: bytes, n_zeros: int) -> Path:
+    """A gzip file of ``header`` then ``n_zeros`` zero bytes, written in chunks (about 1000:1)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as f:
+        f.write(packer.compress(header))
+        f.writelines(packer.compress(bytes(min(1 << 20, n_zeros - start))) for start in range(0, n_zeros, 1 << 20))
+        f.write(packer.flush())
+    return path
+
+
+def npy_member(zf: zipfile.ZipFile, name: str, shape, dtype, n_bytes=None, arr=None):
+    """Write ``name`` into ``zf``: ``arr``, or a .npy header for ``shape`` followed by
+    ``n_bytes`` zeros (by default what the shape needs), streamed."""
+    with zf.open(name, "w", force_zip64=True) as f:
+        if arr is not None:
+            np.lib.format.write_array(f, arr)
+            return
+        dtype = np.dtype(dtype)
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+        )
+        n_bytes = int(np.prod(shape)) * dtype.itemsize if n_bytes is None else n_bytes
+        for start in range(0, n_bytes, 1 << 20):
+            f.write(bytes(min(1 << 20, n_bytes - start)))
+
+
+def peak_traced_bytes(call):
+    """(result or exception, peak bytes traced by tracemalloc while ``call`` ran)."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = call()
+        except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
+            outcome = exc
+        return outcome, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzipped_idx_bomb_is_refused_before_decompressing(tmp_path):
+    dims = (65536, 32, 32)  # 64 MiB of zeros in a 65 kB file (~1000:1; real MNIST is 4.8:1)
+    bomb = gzip_of_zeros(tmp_path / "bomb.gz", struct.pack(">BBBB3I", 0, 0, 8, 3, *dims), 64 << 20)
+    outcome, peak = peak_traced_bytes(lambda: load_idx(bomb))
+    assert isinstance(outcome, IDXError), outcome
+    assert str(bomb) in str(outcome) and "decompression bomb" in str(outcome)
+    assert "shape (65536, 32, 32)" in str(outcome) and "\n" not in str(outcome)
+    assert peak < 4 << 20  # refused on the header: nothing near 64 MiB was allocated
+
+
+def test_gzipped_idx_longer_than_its_header_stops_at_the_declared_size(tmp_path):
+    long = gzip_of_zeros(tmp_path / "long.gz", struct.pack(">BBBBI", 0, 0, 8, 1, 10), 32 << 20)
+    outcome, peak = peak_traced_bytes(lambda: load_idx(long))
+    assert isinstance(outcome, IDXError) and "unexpected bytes after the data of shape (10,)" in str(outcome)
+    assert peak < 4 << 20  # not the 32 MiB the stream would decompress to
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        # nine dimensions of 2**32 - 1: the product overflows int64 (it has 87 digits)
+        (b"\x00\x00\x08\x09" + struct.pack(">9I", *[2**32 - 1] * 9),
+         f"truncated IDX file: shape ({', '.join(['4294967295'] * 9)}) needs {(2**32 - 1) ** 9} data bytes, found 0"),
+        (b"\x00\x00\x0e\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 16),
+         f"truncated IDX file: shape (4294967295, 4294967295, 16) needs {(2**32 - 1) ** 2 * 16 * 8} data bytes"),
+        (b"\x00\x00\x08\xff" + struct.pack(">255I", *[1] * 255) + b"\x00",
+         r"the IDX header declares 255 dimensions (byte 3 of the magic number 000008ff); at most 32"),
+    ],
+)
+def test_idx_headers_that_overflow_or_have_absurd_dimensions(tmp_path, header, message):
+    raw = tmp_path / "bad.idx"
+    raw.write_bytes(header)
+    with pytest.raises(IDXError) as e:
+        load_idx(raw)
+    assert message in str(e.value) and str(raw) in str(e.value) and "\n" not in str(e.value)
+    gz = tmp_path / "bad.idx.gz"
+    gz.write_bytes(gzip.compress(header))
+    with pytest.raises(IDXError, match="dimension sizes in the IDX header|255 dimensions") as e:
+        load_idx(gz)
+    assert str(gz) in str(e.value)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_link_to_dev_zero_is_refused_as_not_a_file(tmp_path):
+    for name in ("t10k-labels-idx1-ubyte.gz", "zero.npz", "zero.csv"):
+        (tmp_path / name).symlink_to("/dev/zero")
+    with pytest.raises(IDXError, match=r"\(a link to /dev/zero\) is not a file: it is a character device"):
+        load_idx(tmp_path / "t10k-labels-idx1-ubyte.gz")
+    for kind in ("npz", "csv"):
+        with pytest.raises(DatasetError, match=r"a link to /dev/zero\) is not a file: it is a character device"):
+            load_dataset(f"{kind}:{tmp_path / f'zero.{kind}'}")
+    fake_mnist(tmp_path / "data")
+    os.remove(tmp_path / "data" / "t10k-labels-idx1-ubyte.gz")
+    (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").symlink_to("/dev/zero")
+    with pytest.raises(IDXError, match="character device"):  # named, not skipped or downloaded
+        load_dataset("mnist", data_dir=tmp_path / "data", download=False, cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_read_npz_for_predict_refuses_a_link_to_dev_zero_and_reads_only_what_is_asked(tmp_path):
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")
+    with pytest.raises(DatasetError) as e:  # np.load would suggest allow_pickle here
+        datasets.read_npz(tmp_path / "zero.npz", ["X"])
+    assert "is not a file: it is a character device" in str(e.value) and "pickle" not in str(e.value)
+    with zipfile.ZipFile(tmp_path / "in.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        npy_member(zf, "X.npy", None, None, arr=np.eye(3))
+        npy_member(zf, "junk.npy", (16, 1024, 1024), "u1")  # a 16 MiB bomb beside it, unread
+    assert list(datasets.read_npz(tmp_path / "in.npz", ["X"])) == ["X"]
+    with pytest.raises(DatasetError, match=r"in.npz: no array 'y' \(found: X, junk\)"):
+        datasets.read_npz(tmp_path / "in.npz", ["X", "y"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    code = (
+        "from deltaprop.datasets import DatasetError, load_dataset, load_idx, read_csv_rows\n"
+        f"for call in (lambda: read_csv_rows({str(fifo)!r}), lambda: load_idx({str(fifo)!r}),\n"
+        f"             lambda: load_dataset('csv:' + {str(fifo)!r})):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except DatasetError as exc:\n"
+        "        print(exc)\n"
+    )
+    package_root = str(Path(deltaprop.__file__).parents[1])  # the deltaprop under test
+    env = dict(os.environ, PYTHONPATH=package_root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    try:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading a FIFO blocked")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and len(lines) == 3, done.stdout + done.stderr
+    assert all(f"{fifo} is not a file: it is a named pipe (FIFO)" in line for line in lines)
+
+
+def test_npz_deflate_bomb_is_refused_from_the_zip_directory(tmp_path):
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:  # X: 32 MiB of zeros in ~32 kB
+        npy_member(zf, "X.npy", (4096, 1024), "<f8")
+        npy_member(zf, "y.npy", None, None, arr=np.arange(4096) % 2)
+    outcome, peak = peak_traced_bytes(lambda: load_dataset(f"npz:{bomb}"))
+    assert isinstance(outcome, DatasetError), outcome
+    assert f"{bomb}: array 'X' would expand from" in str(outcome) and "decompression bomb" in str(outcome)
+    assert peak < 4 << 20
+    # a bomb in an entry that is not used is never decompressed
+    unused = tmp_path / "unused.npz"
+    with zipfile.ZipFile(unused, "w", zipfile.ZIP_DEFLATED) as zf:
+        npy_member(zf, "X.npy", None, None, arr=np.arange(60.0).reshape(30, 2))
+        npy_member(zf, "y.npy", None, None, arr=np.arange(30) % 2)
+        npy_member(zf, "junk.npy", (48 << 20,), "u1")
+    load_dataset(f"npz:{unused}")  # once unmeasured: importing scikit-learn costs memory too
+    outcome, peak = peak_traced_bytes(lambda: load_dataset(f"npz:{unused}"))
+    assert isinstance(outcome, Dataset) and peak < 16 << 20
+
+
+def test_npz_header_that_overstates_its_data_is_refused_before_allocating(tmp_path):
+    liar = tmp_path / "liar.npz"
+    with zipfile.ZipFile(liar, "w", zipfile.ZIP_DEFLATED) as zf:
+        npy_member(zf, "X.npy", (10**9, 1), "<f8", n_bytes=80)  # declares 8 GB, holds 80 bytes
+        npy_member(zf, "y.npy", None, None, arr=np.arange(10) % 2)
+    with pytest.raises(DatasetError) as e:
+        load_dataset(f"npz:{liar}")
+    assert str(e.value) == (
+        f"{liar}: array 'X': its .npy header declares shape (1000000000, 1) of float64 "
+        f"(8000000000 bytes) but the archive member holds 80 data bytes"
+    )
+
+
+def test_csv_label_too_long_to_hold_as_text_is_refused(tmp_path):
+    # text labels are fixed-width: one 40,000-character label among 200 would take 32 MB
+    path = write(tmp_path / "long.csv", "a,b,label\n" + "1,2,x\n3,4,y\n" * 100 + "5,6," + "z" * 40_000 + "\n")
+    outcome, peak = peak_traced_bytes(lambda: load_dataset(f"csv:{path}"))
+    assert isinstance(outcome, DatasetError), outcome
+    assert f"{path}, line 202: the label in column 'label' is 40000 characters long" in str(outcome)
+    assert peak < 16 << 20
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"task": "classification"}])
+def test_a_single_class_is_refused_at_load(tmp_path, kwargs):
+    path = write(tmp_path / "one.csv", "a,b,label\n" + "".join(f"{i},{2 * i},a\n" for i in range(20)))
+    with pytest.raises(DatasetError, match=r"only one class \('a'\) in .*classification needs at least two") as e:
+        load_dataset(f"csv:{path}", **kwargs)
+    assert str(path) in str(e.value) and "'label'" in str(e.value)
+    np.savez(tmp_path / "one.npz", X=np.ones((10, 2)), y=np.full(10, 3))
+    with pytest.raises(DatasetError, match=r"only one class \(3\)"):
+        load_dataset(f"npz:{tmp_path / 'one.npz'}", **kwargs)
+
+
+def test_too_few_rows_say_how_many_there_are_and_how_many_the_split_needs(tmp_path):
+    path = write(tmp_path / "two.csv", "a,b,label\n1,2,x\n3,4,y\n")
+    with pytest.raises(DatasetError) as e:
+        load_dataset(f"csv:{path}")
+    message = str(e.value)
+    assert message.startswith(f"csv:{path}: 2 rows are too few to split with test_fraction 0.2 and validation_fraction 0.1")
+    assert "at least 3 rows" in message and "lower the fractions" in message
+    with pytest.warns(UserWarning, match="no examples of the classes"):  # one class each
+        d = load_dataset(f"csv:{path}", test_fraction=0.5, validation_fraction=0)  # as suggested
+    assert len(d.X_train) == len(d.X_test) == 1
+    with pytest.raises(DatasetError, match=r"^digits: 2 rows \(limit=2\) are too few .* at least 3 rows"):
+        load_dataset("digits", limit=2)
+    fake_mnist(tmp_path / "m")
+    with pytest.raises(DatasetError, match=r"MNIST training set .*: 1 row \(limit=1\) is too few to split with validation_fraction 0.1.* at least 2 rows"):
+        load_dataset("mnist", data_dir=tmp_path / "m", download=False, limit=1)
+
+
+@pytest.mark.parametrize("shape, message", [((0, 5), "X has no rows"), ((5, 0), "X has no feature columns")])
+def test_npz_without_rows_or_columns(tmp_path, shape, message):
+    np.savez(tmp_path / "empty.npz", X=np.zeros(shape), y=np.arange(shape[0]) % 2)
+    with pytest.raises(DatasetError) as e:
+        load_dataset(f"npz:{tmp_path / 'empty.npz'}")
+    assert f"empty.npz: {message}" in str(e.value) and f"shape {shape}" in str(e.value)
+
+
+def test_classes_missing_from_the_training_split_are_a_warning(tmp_path, rng):
+    X = rng.normal(size=(26, 2))
+    np.savez(tmp_path / "s.npz", X_train=X[:20], y_train=np.arange(20) % 2, X_test=X[20:],
+             y_test=np.array(["0", "1", "2", "0", "1", "7"]).astype(int))
+    with pytest.warns(UserWarning, match=r"training split has no examples of the classes \[2, 7\] \(in the test split\)"):
+        d = load_dataset(f"npz:{tmp_path / 's.npz'}")
+    assert d.n_classes == 4
+    fake_mnist(tmp_path / "m")  # digits 0..9 in order: the first 5 training images miss 5..9
+    with pytest.warns(UserWarning, match=r"mnist: .*classes \[5, 6, 7, 8, 9\] \(in the test split\)"):
+        load_dataset("mnist", data_dir=tmp_path / "m", download=False, limit=5, validation_fraction=0)
+
+
+def test_csv_missing_value_among_numeric_labels_is_named(tmp_path):
+    text = "a,b,label\n" + "".join(f"{i},{2 * i},{i % 2}\n" for i in range(10)) + "10,20,None\n11,22,1\n"
+    path = write(tmp_path / "gap.csv", text)
+    with pytest.raises(DatasetError) as e:
+        load_dataset(f"csv:{path}")
+    assert str(e.value).startswith(f"{path}, line 12: the label column 'label' holds 'None', a missing value")
+
+
+def test_data_dir_with_only_some_files_names_them_and_downloads_nothing(tmp_path, serve):
+    hashes = fake_mnist(tmp_path / "server")
+    url = serve(tmp_path / "server")
+    fake_mnist(tmp_path / "partial")
+    for stem in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        os.remove(tmp_path / "partial" / stem)
+    cache = tmp_path / "cache"
+    with pytest.raises(DatasetError) as e:
+        load_dataset("mnist", data_dir=tmp_path / "partial", mirror=url, cache_dir=cache, checksums=hashes)
+    message = str(e.value)
+    assert "holds only some of the MNIST files" in message
+    assert "missing: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in message
+    assert not cache.exists()
+
+
+@pytest.fixture
+def http_server(monkeypatch):
+    """http_server(do_GET) -> base URL of a server on 127.0.0.1 answering every GET with
+    ``do_GET(handler)``; the handler's ``sent`` list collects what each reply wrote."""
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    servers = []
+
+    def start(do_get):
+        sent = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                try:
+                    sent.append(do_get(self))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/", sent
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def stream(handler, total, chunk=1 << 16, pause=0.0, length=None, budget_s=8.0):
+    """Send up to ``total`` zero bytes (``pause`` seconds apart, for at most ``budget_s``) as
+    an HTTP 200 reply; returns how many were written."""
+    handler.send_response(200)
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
+    handler.end_headers()
+    written, start = 0, time.monotonic()
+    try:
+        while written < total and time.monotonic() - start < budget_s:
+            handler.wfile.write(bytes(min(chunk, total - written)))
+            handler.wfile.flush()
+            written += min(chunk, total - written)
+            time.sleep(pause)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    return written
+
+
+def test_slow_mirror_hits_the_overall_deadline(tmp_path, http_server, monkeypatch):
+    monkeypatch.setattr(datasets, "_DOWNLOAD_DEADLINE_S", 1.0, raising=False)
+    url, _ = http_server(lambda h: stream(h, 10**6, chunk=1, pause=0.05, budget_s=6))  # 20 bytes/s
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as e:
+        load_dataset("mnist", mirror=url, cache_dir=tmp_path / "cache")
+    assert time.monotonic() - start < 4
+    assert "too slow: the download did not finish within 1 s" in str(e.value) and "--data-dir" in str(e.value)
+    assert os.listdir(tmp_path / "cache") == []
+
+
+def test_oversized_download_is_cut_off_at_the_known_size(tmp_path, http_server):
+    url, sent = http_server(lambda h: stream(h, 64 << 20))  # endless, as far as the client knows
+    cache = tmp_path / "cache"
+    fake_mnist(cache)  # all there but the training labels: the 28,881-byte file is fetched
+    os.remove(cache / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DownloadError, match=r"sent more than the 28881 bytes of train-labels-idx1-ubyte.gz"):
+        load_dataset("mnist", mirror=url, cache_dir=cache)
+    assert "train-labels-idx1-ubyte.gz" not in os.listdir(cache) and len(os.listdir(cache)) == 3
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sent and sent[0] < 16 << 20  # the server was cut off (socket buffers aside)
+
+
+def test_content_length_over_the_known_size_is_refused_unread(tmp_path, http_server):
+    url, _ = http_server(lambda h: stream(h, 16 << 20, length=300_000_000))
+    with pytest.raises(DownloadError, match=r"announces 300000000 bytes \(Content-Length\), but train-images-idx3-ubyte.gz has 9912422"):
+        load_dataset("mnist", mirror=url, cache_dir=tmp_path / "cache")
+    assert os.listdir(tmp_path / "cache") == []

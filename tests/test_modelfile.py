@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 import stat
@@ -424,3 +425,389 @@ def test_checkpoint_errors(tmp_path):
     with pytest.raises(ModelFileError, match="no such file"):
         load_checkpoint(tmp_path / "absent.npz")
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+
+
+# --------------------------------------------------------------------------- crafted files (issue 11)
+#
+# Files made to cost memory or time, or to feed the tools malformed data: each is refused with
+# a one-line ModelFileError before anything big is allocated or unpacked.
+
+MB = 2**20
+
+
+def rezip(path, out, *, add=None, compression=zipfile.ZIP_STORED):
+    """Copy the archive at ``path`` entry by entry to ``out`` (``compression`` for all of them),
+    then append the raw entries in ``add`` (name -> bytes)."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", compression=compression) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        for name, data in (add or {}).items():
+            dst.writestr(name, data)
+    return out
+
+
+def npy_bytes(shape, dtype="<f8", data=b""):
+    """A .npy entry whose header declares ``shape`` and ``dtype``, followed by ``data``."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue() + data
+
+
+def peak_of(fn, *args):
+    """(what ``fn(*args)`` raised, the peak memory it traced in MB)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn(*args)
+        raised = None
+    except Exception as exc:
+        raised = exc
+    peak = tracemalloc.get_traced_memory()[1] / MB
+    tracemalloc.stop()
+    return raised, peak
+
+
+_LIMITED = """
+import json, resource, sys, tracemalloc
+from deltaprop import modelfile
+with open("/proc/self/status") as f:  # the address space may grow by sys.argv[3] MB from here
+    size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (size + int(sys.argv[3]) * 2**20, resource.RLIM_INFINITY))
+tracemalloc.start()
+try:
+    getattr(modelfile, sys.argv[1])(sys.argv[2])
+    outcome = "loaded"
+except Exception as exc:
+    outcome = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"outcome": outcome, "peak_mb": tracemalloc.get_traced_memory()[1] / 2**20}))
+"""
+
+
+def load_limited(path, function="load", headroom_mb=400):
+    """``modelfile.<function>(path)`` in a fresh interpreter that cannot take more than
+    ``headroom_mb`` of address space beyond its imports: {"outcome", "peak_mb"}. A loader that
+    believes what the file declares fails there with MemoryError instead of taking gigabytes."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _LIMITED, function, str(path), str(headroom_mb)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+limited_memory = pytest.mark.skipif(
+    not (os.path.exists("/proc/self/status") and hasattr(os, "fork")),
+    reason="needs Linux's /proc and RLIMIT_AS",
+)
+
+
+@limited_memory
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        # 2·20000² float64 random weights = 6.4 GB, declared by a 10 KB file holding 4-5-3 arrays
+        ({"network": {"sizes": [4, 20000, 20000, 3], "activations": [{"name": "tanh"}] * 2 + [{"name": "softmax"}],
+                      "cost": "cross_entropy", "dtype": "float64"}},
+         r"array 'W1' has shape (5, 4) but layer sizes [4, 20000, 20000, 3] need (20000, 4)"),
+        # three labels of one character padded to 2 GB each
+        ({"classes": ["a", "b", "c"], "classes_dtype": "<U500000000"},
+         "classes_dtype '<U500000000' pads 3 labels of at most 1 character(s) to 2,000,000,000 bytes each"),
+    ],
+    ids=["layer-sizes", "classes-dtype"],
+)
+def test_declared_sizes_cost_nothing_until_checked_against_the_arrays(good, tmp_path, header, message):
+    path = rewrite(good, tmp_path / "crafted.npz", header=header)
+    assert path.stat().st_size < 20_000
+    result = load_limited(path)
+    assert result["outcome"].startswith("ModelFileError: ") and message in result["outcome"], result
+    assert result["peak_mb"] < 100
+
+
+def test_zip_bomb_is_refused_before_anything_is_unpacked(good, tmp_path):
+    """200 MB of zeros deflated to 200 KB under a name the format allows: refused from the zip
+    directory's sizes alone. A compressed copy of a real model (np.savez_compressed) still loads."""
+    bomb = tmp_path / "bomb.npz"
+    rezip(good, bomb)
+    with zipfile.ZipFile(bomb, "a", compression=zipfile.ZIP_DEFLATED) as z, z.open("preprocessing/junk.npy", "w") as f:
+        f.write(npy_bytes((25 * MB,)))
+        for _ in range(200):
+            f.write(bytes(MB))
+    assert bomb.stat().st_size < MB
+    raised, peak = peak_of(load, bomb)
+    assert isinstance(raised, ModelFileError) and raised.__cause__ is None
+    assert "entries unpack to 209,7" in str(raised) and "refusing a possible zip bomb" in str(raised)
+    assert str(bomb) in str(raised) and peak < 5
+
+    compressed = rezip(good, tmp_path / "compressed.npz", compression=zipfile.ZIP_DEFLATED)
+    assert_same_net(load(compressed), load(good))
+
+
+def test_an_array_header_must_account_for_exactly_its_entry(good, tmp_path):
+    """A 200-byte entry whose .npy header declares 8 TB: refused from the header, nothing allocated."""
+    path = tmp_path / "lying.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = npy_bytes((10**6, 10**6), data=bytes(32)) if info.filename == "preprocessing/mean.npy" else src.read(info)
+            dst.writestr(info.filename, data)
+    raised, peak = peak_of(load, path)
+    assert isinstance(raised, ModelFileError)
+    message = str(raised)
+    assert "cannot read array 'preprocessing/mean': its header declares float64 (1000000, 1000000)" in message
+    assert "(8,000,000,000,000 bytes) but the entry holds 32; the file is damaged" in message
+    assert peak < 5
+
+
+def test_unknown_and_duplicate_entries_are_refused(good, tmp_path):
+    cases = [
+        (dict(replace={"junk": np.zeros(3)}), ("unexpected entry 'junk' in the archive; a model file of this network "
+                                                "holds header.json, W1..W2, b1..b2, preprocessing/<name>")),
+        (dict(replace={"W3": np.zeros((3, 3))}), "unexpected entry 'W3'"),
+        (dict(replace={"optimizer/m": np.zeros(3)}), "unexpected entry 'optimizer/m'"),  # a model, not a checkpoint
+    ]
+    for i, (change, message) in enumerate(cases):
+        path = rewrite(good, tmp_path / f"extra{i}.npz", **change)
+        with pytest.raises(ModelFileError) as e:
+            load(path)
+        assert message in one_line_error(e, path)
+
+    text = rezip(good, tmp_path / "text.npz", add={"notes.txt": b"hello"})
+    with pytest.raises(ModelFileError) as e:
+        load(text)
+    assert "unexpected entry 'notes.txt' in the archive; a model file holds only .npy arrays" in one_line_error(e, text)
+
+    twice = rezip(good, tmp_path / "twice.npz")
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(twice, "a") as z:
+        z.writestr("W1.npy", npy_bytes((5, 4), data=bytes(160)))  # a second W1: which one counts?
+    with pytest.raises(ModelFileError) as e:
+        load(twice)
+    assert "lists the entry 'W1.npy' more than once" in one_line_error(e, twice)
+
+
+def test_the_header_entry_is_size_capped_before_it_is_read(good, tmp_path):
+    """A 65 MB header.json (NUL characters; written in pieces): refused from its size alone."""
+    path = tmp_path / "big_header.npz"
+    n_chars = 65 * MB // 4
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "header.json.npy":
+                dst.writestr(info.filename, src.read(info))
+        with dst.open("header.json.npy", "w") as f:
+            f.write(npy_bytes((), dtype=f"<U{n_chars}"))
+            for _ in range(65):
+                f.write(bytes(MB))
+    for reader in (read_header, load):
+        raised, peak = peak_of(reader, path)
+        assert isinstance(raised, ModelFileError)
+        assert "the 'header.json' entry takes 68,157,5" in str(raised)
+        assert "more than a model header may (67,108,864)" in str(raised)
+        assert peak < 5
+
+
+def test_save_refuses_a_header_that_load_would_refuse(tmp_path):
+    net = make_net()
+    cases = [
+        ({"metrics": {"test": 0.5}}, "'metrics.test' in the header must be an object, got 0.5"),
+        ({"training": {"command": 7}}, "'training.command' in the header must be a string, got 7"),
+        ({"notes": functools.reduce(lambda inner, _: [inner], range(70), 1)}, "the metadata nests more than 64 deep"),
+    ]
+    for extra, message in cases:
+        with pytest.raises(ModelFileError) as e:
+            save(net, tmp_path / "m.npz", extra_meta=extra)
+        assert message in one_line_error(e, tmp_path / "m.npz") and "cannot save" in str(e.value)
+    net.history = [{"epoch": 1, "cost": None}]
+    with pytest.raises(ModelFileError, match=r"'history\[0\].cost' in the header must be a number, got None"):
+        save(net, tmp_path / "m.npz")
+    net.history = []
+    for classes, message in ((["a", "b"], "net.classes_ list 2 labels but the output layer has 3 neuron(s), which tell 3 classes apart"),
+                             (["a", "b", "a"], "net.classes_ list 'a' more than once")):
+        net.classes_ = np.array(classes)
+        with pytest.raises(ModelFileError) as e:
+            save(net, tmp_path / "m.npz")
+        assert f"cannot save: {message}; such a file would not load" in str(e.value)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("where", ["history", "network", "extra"])
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_deeply_nested_headers_are_refused(good, tmp_path, where, depth):
+    header = json.loads(str(np.load(good)["header.json"]))
+    nested = "[" * depth + "]" * depth
+    text = json.dumps({**header, where: None}).replace(f'"{where}": null', f'"{where}": {nested}')
+    path = rewrite(good, tmp_path / "deep.npz", replace={"header.json": np.array(text)})
+    for reader in (read_header, load):
+        with pytest.raises(ModelFileError) as e:
+            reader(path)
+        assert "the header nests lists and objects more than 64 deep" in one_line_error(e, path)
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({"history": [{"epoch": 1, "cost": "high"}]}, "'history[0].cost' in the header must be a number, got 'high'"),
+        ({"history": [{"epoch": 1, "cost": 0.5}, {"epoch": 2.5}]}, "'history[1].epoch' in the header must be an integer, got 2.5"),
+        ({"history": [{"val_accuracy": None}]}, "'history[0].val_accuracy' in the header must be a number, got None"),
+        ({"history": [{"grad_norms": {"W": ["big"]}}]}, "'history[0].grad_norms.W[0]' in the header must be a number"),
+        ({"metrics": {"test": 0.5}}, "'metrics.test' in the header must be an object, got 0.5"),
+        ({"metrics": {"test": {"accuracy": 0.9}}}, "'metrics.test' in the header has no 'cost'"),
+        ({"metrics": {"test": {"cost": 0.1, "accuracy": "90%"}}}, "'metrics.test.accuracy' in the header must be a number, got '90%'"),
+        ({"metrics": None}, "'metrics' in the header must be an object, got None"),
+        ({"training": "yes"}, "'training' in the header must be an object, got 'yes'"),
+        ({"training": {"command": ["deltaprop", "train"]}}, "'training.command' in the header must be a string, got a list"),
+        ({"training": {"options": None}}, "'training.options' in the header must be an object, got None"),
+        ({"kind": "weights"}, "'kind' in the header must be 'model' or 'checkpoint', got 'weights'"),
+        ({"network": {"sizes": "4-5-3", "activations": ["tanh", "softmax"], "cost": "cross_entropy"}},
+         "'network.sizes' in the header must be a list, got '4-5-3'"),
+        ({"network": {"sizes": [4, 5, 3], "activations": [{"name": "tanh"}, {"slope": 1}], "cost": "cross_entropy"}},
+         "'network.activations[1]' in the header must be an activation name or an object with a 'name', got an object"),
+        ({"network": {"sizes": [4, True, 3], "activations": ["tanh", "softmax"], "cost": "cross_entropy"}},
+         "'network.sizes[1]' in the header must be an integer, got True"),
+    ],
+)
+def test_header_fields_the_tools_read_are_validated_by_one_schema(good, tmp_path, header, message):
+    path = rewrite(good, tmp_path / "bad.npz", header=header)
+    for reader in (read_header, load):
+        with pytest.raises(ModelFileError) as e:
+            reader(path)
+        assert message in one_line_error(e, path)
+
+
+def test_info_gets_one_line_errors_for_crafted_headers(good, tmp_path, capsys):
+    from deltaprop.cli.app import main
+
+    crafted = {
+        "deep": dict(replace={"header.json": np.array('{"format": "deltaprop-model", "format_version": 1, "history": '
+                                                       + "[" * 50_000 + "]" * 50_000 + "}")}),
+        "history": dict(header={"history": [{"epoch": 1, "cost": "high"}]}),
+        "metrics": dict(header={"metrics": {"test": 0.5}}),
+        "training": dict(header={"training": "yes"}),
+    }
+    for name, change in crafted.items():
+        path = rewrite(good, tmp_path / f"{name}.npz", **change)
+        with pytest.raises(SystemExit) as e:
+            main(["info", str(path)])
+        assert e.value.code != 0
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}: ") and err.count("\n") == 1, err
+
+
+def test_extra_header_keys_still_load(good, tmp_path):
+    """The schema checks only the fields the tools read: other extra_meta keys may hold anything."""
+    path = rewrite(good, tmp_path / "extra.npz", header={"notes": [{"any": ["thing", 1, None]}], "dataset": "iris",
+                                                         "metrics": {"test": {"cost": 0.1, "accuracy": None, "n": 30}}})
+    assert_same_net(load(path), load(good))
+    assert read_header(path)["notes"] == [{"any": ["thing", 1, None]}]
+    with pytest.raises(ModelFileError, match="'metrics.test.n' in the header must be a non-negative integer"):
+        load(rewrite(good, tmp_path / "bad.npz", header={"metrics": {"test": {"cost": 0.1, "n": -1}}}))
+
+
+@pytest.mark.parametrize(
+    "classes, classes_dtype, message",
+    [
+        (["a", "b"], "<U1", "the header's 'classes' list 2 labels but the output layer has 3 neuron(s), which tell 3 classes apart"),
+        (["a", "b", "c", "d"], "<U1", "the header's 'classes' list 4 labels but the output layer has 3 neuron(s)"),
+        (["a", "b", "a"], "<U1", "the header's 'classes' list 'a' more than once"),
+        ([1, 2, 2], "<i8", "list 2 more than once"),
+        (["ab", "cd", "ef"], "<U1", "invalid 'classes' in the header (classes_dtype '<U1' does not hold the labels)"),
+        ([1, 2, 300], "|u1", "classes_dtype '|u1' does not hold the labels"),
+        ([1, "b", 3], None, "the labels must all be strings, all integers, all numbers or all booleans"),
+        (["a", "b", "c"], "(3,)<i8", "classes_dtype '(3,)<i8' is not a dtype of labels"),
+    ],
+)
+def test_classes_must_match_the_output_layer(good, tmp_path, classes, classes_dtype, message):
+    path = rewrite(good, tmp_path / "bad.npz", header={"classes": classes, "classes_dtype": classes_dtype})
+    with pytest.raises(ModelFileError) as e:
+        load(path)
+    assert message in one_line_error(e, path)
+
+
+def test_class_counts_follow_the_output_rule_and_padded_dtypes_load_as_saved(tmp_path):
+    one = Network([2, 1], output="sigmoid", cost="binary_cross_entropy", seed=0)
+    one.classes_ = np.array(["no", "yes"], dtype="<U10")  # one sigmoid output: two classes
+    back = load(save(one, tmp_path / "one.npz"))
+    assert back.classes_.dtype == np.dtype("<U10") and back.classes_.tolist() == ["no", "yes"]
+    path = rewrite(tmp_path / "one.npz", tmp_path / "bad.npz", header={"classes": ["yes"], "classes_dtype": "<U3"})
+    with pytest.raises(ModelFileError, match=r"list 1 labels but the output layer has 1 neuron\(s\), which tell 2 classes apart"):
+        load(path)
+
+
+def rng_state(seed=0):
+    return np.random.default_rng(seed).bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ({"rng_state": rng_state()}, "'checkpoint' in the header has no 'epoch'"),
+        ({"epoch": "3", "rng_state": rng_state()}, "'checkpoint.epoch' in the header must be a non-negative integer, got '3'"),
+        ({"epoch": -1, "rng_state": rng_state()}, "'checkpoint.epoch' in the header must be a non-negative integer, got -1"),
+        ({"epoch": 3}, "'checkpoint' in the header has no 'rng_state'"),
+        ({"epoch": 3, "rng_state": {"bit_generator": "PCG64"}}, "'checkpoint.rng_state' in the header has no 'state'"),
+        ({"epoch": 3, "rng_state": {"bit_generator": "PCG64", "state": {"state": "x"}}},
+         "the checkpoint's rng_state is not a NumPy bit-generator state"),
+        ({"epoch": 3, "rng_state": {**rng_state(), "bit_generator": "os.system"}},
+         "rng_state is not a NumPy bit-generator state (ValueError: unknown bit generator 'os.system')"),
+        ({"epoch": 3, "rng_state": rng_state(), "settings": None}, "'checkpoint.settings' in the header must be an object, got None"),
+        ({"epoch": 3, "rng_state": rng_state(), "early_stopping": {"cost": "low"}},
+         "'checkpoint.early_stopping.cost' in the header must be a number, got 'low'"),
+    ],
+)
+def test_checkpoint_meta_has_what_resuming_needs(tmp_path, meta, message):
+    ckpt = save_checkpoint(tmp_path / "ckpt.npz", make_net(), {"m/W1": np.ones((5, 4))}, {"epoch": 3, "rng_state": rng_state()})
+    path = rewrite(ckpt, tmp_path / "bad.npz", header={"checkpoint": meta})
+    with pytest.raises(ModelFileError) as e:
+        load_checkpoint(path)
+    assert message in one_line_error(e, path)
+    if "has no" not in message and "bit-generator" not in message:  # a wrong type is not even written
+        with pytest.raises(ModelFileError, match="cannot save"):
+            save_checkpoint(tmp_path / "new.npz", make_net(), {}, meta)
+
+
+def test_resuming_from_a_checkpoint_without_an_epoch_is_a_model_file_error(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    y = np.array([1, 2, 3] * 10)
+    path = save_checkpoint(tmp_path / "ckpt.npz", make_net(classes=[1, 2, 3]), {}, {"rng_state": rng_state()})
+    with pytest.raises(ModelFileError, match="'checkpoint' in the header has no 'epoch'"):
+        make_net().fit(X, y, epochs=2, resume=path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import threading
+    import time
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+
+    def unblock():  # a loader blocked in open() waits for a writer: let it go on after 5 s
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+    for reader in (read_header, load, load_checkpoint):
+        timer = threading.Timer(5, unblock)
+        timer.start()
+        start = time.monotonic()
+        try:
+            with pytest.raises(ModelFileError) as e:
+                reader(fifo)
+        finally:
+            timer.cancel()
+        assert time.monotonic() - start < 4
+        assert "is a FIFO (named pipe), not a regular file; expected a .npz model file" in one_line_error(e, fifo)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_link_to_a_device_is_refused(tmp_path):
+    link = tmp_path / "zero.npz"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ModelFileError) as e:
+        load(link)
+    assert "is a character device, not a regular file" in one_line_error(e, link)

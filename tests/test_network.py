@@ -353,3 +353,16 @@ def test_integer_weights_equal_repeated_examples():
 def test_bad_sample_weight(small, w, message):
     with pytest.raises(ValueError, match=message):
         small.backward(np.ones((3, 3)), np.ones((3, 2)), sample_weight=w)
+
+
+def test_a_prediction_that_overflows_the_forward_pass_is_refused_not_nan():
+    """Inputs within float64 whose forward pass overflows (inf − inf in a hidden layer) used to
+    give NaN outputs and label 0 with no error."""
+    rng = np.random.default_rng(0)
+    net = dp.Network([2, 4, 4, 2], activation="relu", output="softmax", cost="cross_entropy", seed=0)
+    net.fit(rng.normal(size=(50, 2)), np.arange(50) % 2, epochs=2, seed=0)
+    huge = np.array([[1.0, 1.0], [1.7e308, -1.7e308]])
+    for method in (net.predict, net.predict_proba, net.forward):
+        with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match="row 1 of X is not finite"):
+            method(huge)
+    assert net.predict(huge[:1]).shape == (1,)

@@ -52,7 +52,8 @@ def test_label_first_and_reordered_csv_predict_as_evaluate_scores(tmp_path):
     assert trained.returncode == 0, trained.stderr
     net = load(out / "model.npz")
     assert net.feature_names == [f"pixel{i}" for i in range(64)]
-    evaluated = json.loads(run("evaluate", out / "model.npz", "--json").stdout)
+    # (the data file is not beside the model, so the user confirms it: deltaprop.recorded)
+    evaluated = json.loads(run("evaluate", out / "model.npz", "--dataset", f"csv:{data}", "--json").stdout)
 
     ds = load_recorded(read_header(out / "model.npz")["training"]["options"])
     truth = [str(v) for v in ds.labels(ds.y_test)]
@@ -127,7 +128,7 @@ def test_25_integer_classes_train_a_classifier_and_task_overrides(tmp_path):
     assert "task regression (chosen explicitly)" in regression.stdout
     assert load(tmp_path / "r" / "model.npz").classes_ is None
     # the recorded task travels with the run: evaluate reloads the data as regression targets
-    evaluated = run("evaluate", tmp_path / "r" / "model.npz", "--json")
+    evaluated = run("evaluate", tmp_path / "r" / "model.npz", "--dataset", f"csv:{data}", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["accuracy"] is None
     # a task that the data cannot have is a one-line error, not ignored

@@ -118,3 +118,50 @@ def test_a_batch_is_not_a_class_list():
     np.testing.assert_array_equal(three.backward(X, [2] * 6).deltas[-1], three.backward(X, dp.one_hot([2] * 6, 3)).deltas[-1])
     with pytest.raises(TargetError, match="not class indices 0..2"):
         three.cost(X, [5] * 6)
+
+
+@pytest.mark.parametrize("labels, shown", [(np.zeros(8, dtype=int), "0"), (np.array(["cat"] * 8), "'cat'")])
+def test_one_class_is_refused_by_name_wherever_it_is_first_seen(labels, shown):
+    """scikit-learn's wording: one class is nothing to tell apart. Not a later 'row 0 sums to 0',
+    a model whose predictions index past classes_, or a silent one-class fit."""
+    message = rf"^only one class \({shown}\) in y: classification needs at least two"
+    with pytest.raises(TargetError, match=message):
+        targets.infer_task(labels)
+    with pytest.raises(TargetError, match="^only one class in y: classification needs at least two"):
+        targets.head("classification", 1)
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    for sizes, output, cost in (([2, 3, 2], "softmax", "cross_entropy"), ([2, 3, 1], "sigmoid", "binary_cross_entropy")):
+        net = dp.Network(sizes, output=output, cost=cost, seed=0)
+        with pytest.raises(TargetError, match=message):
+            targets.prepare(net, labels, fit_classes=True)
+        with pytest.raises(TargetError, match=message):
+            net.fit(X, labels, epochs=1)
+        assert net.classes_ is None  # the failed fit left the network as it was
+
+
+def test_a_constant_numeric_target_points_to_regression():
+    assert targets.infer_task(np.full(5, 2.5)) == "regression"  # not whole: regression, as before
+    with pytest.raises(TargetError, match=r"^only one class \(3\.0\) in y: classification needs at "
+                       r"least two; for a constant numeric target set the task to regression$"):
+        targets.infer_task(np.full(5, 3.0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda net, X: net.fit(X, None, epochs=1),
+    lambda net, X: targets.as_labels(None),
+    lambda net, X: targets.infer_task(None),
+])
+def test_labels_that_are_none_are_named(call):
+    net = dp.Network([2, 3, 3], output="softmax", cost="cross_entropy", seed=0)
+    with pytest.raises(TargetError, match=r"^y is None; expected class labels \(m,\) or target rows \(m, k\)$"):
+        call(net, np.zeros((3, 2)))
+
+
+def test_a_missing_label_among_labels_is_named_by_its_index():
+    net = dp.Network([2, 3, 3], output="softmax", cost="cross_entropy", seed=0)
+    X = np.zeros((3, 2))
+    for y in ([1, None, 2], np.array([1, None, 2], dtype=object), ["a", None, "b"], np.array(["a", np.nan, "b"], dtype=object)):
+        with pytest.raises(TargetError, match=r"^y\[1\] is (None|nan): every example needs a label"):
+            net.fit(X, y, epochs=1)
+    with pytest.raises(TargetError, match=r"numbers, strings or booleans of one kind, got an object array of float, int"):
+        targets.as_labels(np.array([1, 2.5], dtype=object))

@@ -20,10 +20,16 @@ and ``validation_fraction`` are fractions of the whole set. Splits are seeded an
 classification, stratified (falling back to a plain seeded shuffle only when some class is too
 small to stratify).
 
-MNIST and Fashion-MNIST files are looked up in ``data_dir`` (when given), then in the cache
-directory, and otherwise downloaded into the cache (``~/.cache/deltaprop/<name>``; the root can
-be moved with ``$DELTAPROP_CACHE``). Every downloaded file is checked against the SHA-256 below
-before it is moved into place.
+MNIST and Fashion-MNIST files are looked up in ``data_dir`` (when given; a folder holding some
+of the four files must hold all of them), then in the cache directory, and otherwise downloaded
+into the cache (``~/.cache/deltaprop/<name>``; the root can be moved with ``$DELTAPROP_CACHE``).
+Every download is capped at the file's known size and an overall deadline, and checked against
+the SHA-256 below before it is moved into place.
+
+Crafted or damaged files cost little: only regular files are read (never a FIFO, a device or a
+link to ``/dev/zero``), and a compressed file (gzipped IDX, a member of an ``.npz``) is refused
+before decompression when its declared size is more than ``MAX_EXPANSION`` times what it holds
+on disk, or when its header and its data disagree.
 """
 
 from __future__ import annotations
@@ -32,10 +38,17 @@ import csv
 import gzip
 import hashlib
 import http.client
+import io
+import math
 import os
+import stat
+import struct
 import tempfile
+import time
 import urllib.error
 import urllib.request
+import warnings
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +68,7 @@ __all__ = [
     "load_dataset",
     "pixel_range",
     "read_csv_rows",
+    "read_npz",
     "parse_features",
     "load_idx",
     "available_datasets",
@@ -62,6 +76,9 @@ __all__ = [
     "IDX_FILES",
     "MNIST_SHA256",
     "FASHION_MNIST_SHA256",
+    "MNIST_SIZES",
+    "FASHION_MNIST_SIZES",
+    "MAX_EXPANSION",
     "MNIST_URL",
     "FASHION_MNIST_URL",
     "FASHION_MNIST_CLASS_NAMES",
@@ -102,12 +119,28 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
+#: Sizes in bytes of the gzipped MNIST files; a download is cut off past its file's size.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+
 #: SHA-256 of the gzipped Fashion-MNIST files (tensorflow_datasets' url_checksums).
 FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
     "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
     "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
     "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+}
+
+#: Sizes in bytes of the gzipped Fashion-MNIST files.
+FASHION_MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 26_421_880,
+    "train-labels-idx1-ubyte.gz": 29_515,
+    "t10k-images-idx3-ubyte.gz": 4_422_102,
+    "t10k-labels-idx1-ubyte.gz": 5_148,
 }
 
 #: Default download locations (override with the environment variables or ``mirror=``).
@@ -123,6 +156,7 @@ FASHION_MNIST_CLASS_NAMES = [
 _IDX_SETS = {
     "mnist": {
         "sha256": MNIST_SHA256,
+        "sizes": MNIST_SIZES,
         "url": MNIST_URL,
         "url_env": "DELTAPROP_MNIST_URL",
         "title": "MNIST",
@@ -131,6 +165,7 @@ _IDX_SETS = {
     },
     "fashion-mnist": {
         "sha256": FASHION_MNIST_SHA256,
+        "sizes": FASHION_MNIST_SIZES,
         "url": FASHION_MNIST_URL,
         "url_env": "DELTAPROP_FASHION_MNIST_URL",
         "title": "Fashion-MNIST",
@@ -145,7 +180,19 @@ _TOY_SETS = ("moons", "circles", "xor", "spiral")
 #: recognised as images, whatever its dtype; uint8 data always is.
 MIN_PIXEL_FEATURES = 64
 
-_DOWNLOAD_TIMEOUT_S = 30
+#: A compressed data file may declare at most this many bytes per byte it holds on disk (plus
+#: ``EXPANSION_ALLOWANCE``), checked before decompressing. Deflate itself tops out near 1032:1;
+#: the MNIST files expand 4.8:1 (images) and 2.2:1 (labels), Fashion-MNIST's 1.8:1.
+MAX_EXPANSION = 200
+#: Bytes any compressed file may expand to whatever its ratio (tiny, very regular arrays).
+EXPANSION_ALLOWANCE = 1 << 20
+
+#: IDX headers with more dimensions are refused (NumPy 1.x arrays have at most 32).
+MAX_IDX_DIMS = 32
+
+_DOWNLOAD_TIMEOUT_S = 30  # per connection attempt and socket read
+_DOWNLOAD_DEADLINE_S = 600  # for all of a set's missing files together (~50 kB/s for Fashion-MNIST)
+_MAX_DOWNLOAD_BYTES = 1 << 30  # cap for files of unknown size (checksums= replaced the built-in one)
 
 
 def available_datasets() -> dict[str, str]:
@@ -326,8 +373,11 @@ def load_dataset(
         name = f"{key[-3:]}:{name}"  # a bare path: its extension says how to read it
     if key == "digits":
         return _load_digits(limit=limit, **split)
+    if key in _TOY_SETS:
+        return _load_toy(key, limit=limit, **split)
+    prefix, sep, path = name.partition(":")
     if key in _IDX_SETS:
-        return _load_idx_set(
+        ds = _load_idx_set(
             key,
             data_dir=data_dir,
             download=download,
@@ -338,16 +388,38 @@ def load_dataset(
             validation_fraction=validation_fraction,
             seed=seed,
         )
-    if key in _TOY_SETS:
-        return _load_toy(key, limit=limit, **split)
-    prefix, sep, path = name.partition(":")
-    if sep and prefix.lower() == "csv":
-        return _load_csv(path, label=label, limit=limit, task=task, **split)
-    if sep and prefix.lower() == "npz":
-        return _load_npz(path, limit=limit, task=task, **split)
-    raise DatasetError(
-        f"unknown data set {name!r}; expected one of: " + ", ".join(available_datasets())
-    )
+    elif sep and prefix.lower() == "csv":
+        ds = _load_csv(path, label=label, limit=limit, task=task, **split)
+    elif sep and prefix.lower() == "npz":
+        ds = _load_npz(path, limit=limit, task=task, **split)
+    else:
+        raise DatasetError(
+            f"unknown data set {name!r}; expected one of: " + ", ".join(available_datasets())
+        )
+    _warn_unseen_classes(ds)
+    return ds
+
+
+def _warn_unseen_classes(ds: Dataset) -> None:
+    """A UserWarning naming the classes that the validation or test split holds but the training
+    split does not: the model never learns them, and they count against its scores."""
+    if ds.task != "classification":
+        return
+    unseen = {}
+    for split in ("val", "test"):
+        index = np.setdiff1d(getattr(ds, f"y_{split}"), ds.y_train)
+        if len(index):
+            unseen[split] = ds.classes[index].tolist()
+    if unseen:
+        where = " and ".join(
+            f"{labels[:10]!r}{' and more' if len(labels) > 10 else ''} (in the "
+            f"{'validation' if split == 'val' else 'test'} split)" for split, labels in unseen.items()
+        )
+        warnings.warn(
+            f"{ds.name}: the training split has no examples of the classes {where}, so the model "
+            f"never learns them; add training examples of them",
+            UserWarning, stacklevel=3,
+        )
 
 
 def load_recorded(options: dict, *, name=None, seed=None, data_dir=None, label=None,
@@ -424,7 +496,7 @@ def _encode_targets(labels: np.ndarray, task: str | None, where: str):
     try:
         labels = np.asarray(labels)
         given = check_task(task)
-        task = given or infer_task(labels)
+        task = given or infer_task(labels, where)
         if given == "multilabel" and labels.ndim != 2:
             raise DatasetError(
                 f"{where}: multilabel needs a 0/1 indicator matrix (one column per label), but the "
@@ -440,6 +512,11 @@ def _encode_targets(labels: np.ndarray, task: str | None, where: str):
             reason = "inferred: numeric targets with fractional parts; use --task classification for classes"
         if task == "classification":
             classes, y = encode_labels(labels, where=where)
+            if len(classes) == 1 and len(labels) > 1:  # one row: the split says what is wrong
+                raise DatasetError(
+                    f"{where}: only one class ({classes[0].item()!r}) in the labels: "
+                    f"classification needs at least two"
+                )
             return task, classes, y.astype(np.int64), reason
         if labels.dtype.kind in "USO":
             raise DatasetError(
@@ -476,6 +553,38 @@ def _split_off(X, y, fraction, seed, stratify):
         raise DatasetError(f"cannot split {len(X)} examples with fraction {fraction}: {exc}") from None
 
 
+def _split_sizes(n, test_fraction, validation_fraction):
+    """(train, validation, test) sizes of ``_split_three`` for ``n`` rows (scikit-learn rounds
+    the part split off up); arrays when ``n`` is an array."""
+    n_test = np.ceil(test_fraction * n) if test_fraction else 0 * n
+    rest = n - n_test
+    val_share = validation_fraction / (1.0 - test_fraction) if validation_fraction else 0.0
+    n_val = np.ceil(val_share * rest) if val_share else 0 * n
+    return rest - n_val, n_val, n_test
+
+
+def _check_split_room(n, where, test_fraction=0.0, validation_fraction=0.0, limit=None):
+    """A DatasetError unless ``n`` rows leave at least one row in every split in use."""
+    cut = f" (limit={limit})" if limit is not None else ""
+    if not n:
+        raise DatasetError(f"{where}: no rows{cut}; expected at least one example")
+    if _split_sizes(n, test_fraction, validation_fraction)[0] >= 1:
+        return
+    need = np.arange(1, 10**6)  # the training split only grows with n
+    enough = need[_split_sizes(need, test_fraction, validation_fraction)[0] >= 1]
+    splits = " and ".join(
+        f"{what} {fraction}" for what, fraction in
+        (("test_fraction", test_fraction), ("validation_fraction", validation_fraction)) if fraction
+    )
+    rows = f"{n} rows{cut} are" if n != 1 else f"1 row{cut} is"
+    raise DatasetError(
+        f"{where}: {rows} too few to split with {splits}: the training split and each split "
+        f"carved off need at least one row, which takes at least "
+        f"{int(enough[0]) if len(enough) else 'a million'} rows; add rows, or lower the fractions "
+        f"(0 turns a split off)"
+    )
+
+
 def _split_three(X, y, *, task, test_fraction, validation_fraction, seed):
     """Train / validation / test, the fractions being of the whole set."""
     stratify = task == "classification"
@@ -489,6 +598,7 @@ def _make(name, X, y, *, task, classes, test_fraction, validation_fraction, seed
     """Limit, split three ways and wrap in a Dataset."""
     if limit is not None:
         X, y = X[:limit], y[:limit]
+    _check_split_room(len(X), name, test_fraction, validation_fraction, limit)
     parts = _split_three(
         X, y, task=task, test_fraction=test_fraction,
         validation_fraction=validation_fraction, seed=seed,
@@ -570,40 +680,83 @@ def load_idx(path) -> np.ndarray:
     dimensions d; then d big-endian uint32 sizes, then the data, big-endian, row-major.
     Returns an array of that shape in native byte order, e.g. uint8 (10000, 28, 28) for
     ``t10k-images-idx3-ubyte``. A truncated or foreign file raises ``IDXError`` (a ValueError).
+
+    The header is checked against the file before the data is read: a raw file's data must be
+    exactly the declared size; a gzipped one may declare at most ``MAX_EXPANSION`` times its own
+    size (a decompression bomb is refused unread) and is read in chunks up to that size.
     """
     path = Path(path)
-    if not path.is_file():
-        raise IDXError(f"{path}: no such IDX file")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # gzip magic, whatever the extension says
+    with _open_regular(path, "IDX", IDXError, missing="{path}: no such {kind} file") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(2) != b"\x1f\x8b":  # gzip magic, whatever the extension says
+            f.seek(0)
+            return _read_idx(f, path, data_bytes=lambda header: size - header)
+        f.seek(0)
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=f) as stream:
+                return _read_idx(stream, path, max_bytes=MAX_EXPANSION * size + EXPANSION_ALLOWANCE)
         except (OSError, EOFError, zlib.error) as exc:
             raise IDXError(f"{path}: corrupt or truncated gzip data ({exc})") from None
-    if len(raw) < 4:
-        raise IDXError(f"{path}: {len(raw)} bytes is too short for an IDX file (4-byte magic number)")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
+
+
+def _read_idx(stream, path: Path, data_bytes=None, max_bytes=None) -> np.ndarray:
+    """The array of an IDX stream: ``data_bytes(header length)`` is the data size of a raw
+    file, ``max_bytes`` the most a gzipped one may declare."""
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise IDXError(f"{path}: {len(magic)} bytes is too short for an IDX file (4-byte magic number)")
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES or magic[3] == 0:
         raise IDXError(
-            f"{path}: not an IDX file (magic number {raw[:4].hex()}; expected 0000 then a type "
+            f"{path}: not an IDX file (magic number {magic.hex()}; expected 0000 then a type "
             f"code 08/09/0b/0c/0d/0e and the number of dimensions, e.g. 00000803 for images)"
         )
-    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    dtype, ndim = _IDX_DTYPES[magic[2]], magic[3]
+    if ndim > MAX_IDX_DIMS:
+        raise IDXError(
+            f"{path}: the IDX header declares {ndim} dimensions (byte 3 of the magic number "
+            f"{magic.hex()}); at most {MAX_IDX_DIMS} are supported"
+        )
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise IDXError(f"{path}: truncated IDX header ({len(raw)} bytes, expected {header})")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    actual = len(raw) - header
-    if actual < expected:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise IDXError(f"{path}: truncated IDX header ({4 + len(sizes)} bytes, expected {header})")
+    dims = struct.unpack(f">{ndim}I", sizes)
+    expected = math.prod(dims) * dtype.itemsize  # exact: Python integers do not overflow
+    if data_bytes is not None:
+        actual = data_bytes(header)
+        if actual < expected:
+            raise IDXError(
+                f"{path}: truncated IDX file: shape {dims} needs {expected} data bytes, found {actual}"
+            )
+        if actual > expected:
+            raise IDXError(f"{path}: {actual - expected} unexpected bytes after the data of shape {dims}")
+    elif header + expected > max_bytes:
         raise IDXError(
-            f"{path}: truncated IDX file: shape {dims} needs {expected} data bytes, found {actual}"
+            f"{path}: the dimension sizes in the IDX header declare shape {dims}, {expected} data "
+            f"bytes, more than {MAX_EXPANSION} times the size of the gzipped file; refused unread "
+            f"(a damaged file or a decompression bomb)"
         )
-    if actual > expected:
+    try:
+        out = np.empty(dims, dtype=dtype.newbyteorder("="))
+    except (ValueError, MemoryError) as exc:
+        raise IDXError(f"{path}: cannot hold an array of shape {dims} ({exc})") from None
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    filled = 0
+    while filled < expected:
+        n = stream.readinto(view[filled:filled + (1 << 20)])
+        if not n:
+            raise IDXError(
+                f"{path}: truncated IDX file: shape {dims} needs {expected} data bytes, found {filled}"
+            )
+        filled += n
+    if stream.read(1):
         raise IDXError(
-            f"{path}: {actual - expected} unexpected bytes after the data of shape {dims}"
+            f"{path}: unexpected bytes after the data of shape {dims} (the decompressed stream is "
+            f"longer than its IDX header declares)"
         )
-    data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header)
-    return data.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
+    if not dtype.isnative:
+        out.byteswap(inplace=True)  # the bytes were big-endian
+    return out
 
 
 def default_cache_dir(name: str) -> Path:
@@ -617,23 +770,45 @@ def default_cache_dir(name: str) -> Path:
 
 
 def _find_file(directory, stem: str) -> Path | None:
-    """``stem.gz`` or ``stem`` in ``directory`` (the gzipped one first), or None."""
+    """``stem.gz`` or ``stem`` in ``directory`` (the gzipped one first), or None. Whatever has
+    the name counts, so that a FIFO or a device there is an error (``load_idx``), not a gap."""
     if directory is None:
         return None
     for candidate in (Path(directory) / f"{stem}.gz", Path(directory) / stem):
-        if candidate.is_file():
+        if candidate.exists():
             return candidate
     return None
 
 
-def _download(url: str, target: Path, sha256: str) -> None:
+def _download(url: str, target: Path, sha256: str, max_bytes: int, deadline: float) -> None:
     """Fetch ``url`` into ``target``: a temp file in the same directory, its SHA-256 checked,
-    then renamed into place. Raises DownloadError or ChecksumError; leaves no partial file."""
+    then renamed into place. At most ``max_bytes`` are accepted (a larger Content-Length is
+    refused before the body is read), and the download stops at ``deadline`` (``time.monotonic``);
+    each socket operation also times out. Raises DownloadError or ChecksumError (or the
+    urllib / socket error); leaves no partial file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
+        digest, received = hashlib.sha256(), 0
+        timeout = max(0.01, min(_DOWNLOAD_TIMEOUT_S, deadline - time.monotonic()))
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            length = (response.headers.get("Content-Length") or "").strip()
+            if length.isdigit() and int(length) > max_bytes:
+                raise DownloadError(
+                    f"{url} announces {int(length)} bytes (Content-Length), but {target.name} has "
+                    f"{max_bytes}; refused without downloading it"
+                )
+            while block := response.read1(1 << 16):
+                received += len(block)
+                if received > max_bytes:
+                    raise DownloadError(
+                        f"{url} sent more than the {max_bytes} bytes of {target.name}; stopped and "
+                        f"deleted the partial file"
+                    )
+                if time.monotonic() > deadline:
+                    raise DownloadError(
+                        f"{url} is too slow: the download did not finish within "
+                        f"{_DOWNLOAD_DEADLINE_S:g} s ({received} bytes of {target.name} received)"
+                    )
                 digest.update(block)
                 out.write(block)
             out.flush()
@@ -654,14 +829,26 @@ def _download(url: str, target: Path, sha256: str) -> None:
 
 
 def _fetch_idx_files(name, *, data_dir, download, cache_dir, mirror, checksums) -> dict:
-    """{role: path} for the four IDX files of ``name``, downloading the missing ones."""
+    """{role: path} for the four IDX files of ``name``: all from ``data_dir`` when it holds any of
+    them, else from the cache, downloading the missing ones."""
     spec = _IDX_SETS[name]
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(name)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DatasetError(f"data_dir {str(data_dir)!r} is not a directory")
+    in_data_dir = {role: _find_file(data_dir, stem) for role, stem in IDX_FILES.items()}
+    if any(in_data_dir.values()):
+        absent = [f"{IDX_FILES[role]}.gz" for role, path in in_data_dir.items() if path is None]
+        if absent:
+            present = ", ".join(path.name for path in in_data_dir.values() if path is not None)
+            raise DatasetError(
+                f"data_dir {str(data_dir)!r} holds only some of the {spec['title']} files ({present}); "
+                f"missing: {', '.join(absent)} (.gz or uncompressed). Put all four there, or leave "
+                f"out --data-dir (data_dir=...) to use the cache {cache}"
+            )
+        return in_data_dir
     found, missing = {}, {}
     for role, stem in IDX_FILES.items():
-        path = _find_file(data_dir, stem) or _find_file(cache, stem)
+        path = _find_file(cache, stem)
         if path is None:
             missing[role] = stem
         else:
@@ -685,13 +872,18 @@ def _fetch_idx_files(name, *, data_dir, download, cache_dir, mirror, checksums) 
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the cache directory {cache} ({exc}); {where}") from None
+    deadline = time.monotonic() + _DOWNLOAD_DEADLINE_S
     for role, stem in missing.items():
         filename = f"{stem}.gz"
         url = base + filename
+        known = hashes[filename].lower() == spec["sha256"][filename]
+        max_bytes = spec["sizes"][filename] if known else _MAX_DOWNLOAD_BYTES
         try:
-            _download(url, cache / filename, hashes[filename])
+            _download(url, cache / filename, hashes[filename], max_bytes, deadline)
         except ChecksumError:
             raise
+        except DownloadError as exc:
+            raise DownloadError(f"could not download {spec['title']}: {exc}; {where}") from None
         except urllib.error.HTTPError as exc:
             raise DownloadError(
                 f"could not download {spec['title']}: {url} answered HTTP {exc.code} {exc.reason}; {where}"
@@ -722,6 +914,11 @@ def _load_idx_set(name, *, data_dir, download, cache_dir, limit, mirror, checksu
                 f"{files[f'{split}_images']} have shape {images.shape} (expected (m, rows, cols)), "
                 f"labels {files[f'{split}_labels']} have shape {labels.shape} (expected (m,))"
             )
+        if not images.size:
+            raise DatasetError(
+                f"{spec['title']} {split} images {files[f'{split}_images']} have shape "
+                f"{images.shape}: no pixels; expected (m, rows, cols) with m, rows, cols > 0"
+            )
         arrays[split] = (images, labels)
     (train_images, train_labels), (test_images, test_labels) = arrays["train"], arrays["test"]
     if train_images.shape[1:] != test_images.shape[1:]:
@@ -731,8 +928,19 @@ def _load_idx_set(name, *, data_dir, download, cache_dir, limit, mirror, checksu
         )
     if limit is not None:
         train_images, train_labels = train_images[:limit], train_labels[:limit]
+    _check_split_room(
+        len(train_images), f"{spec['title']} training set {files['train_images']}",
+        validation_fraction=validation_fraction, limit=limit,
+    )
     image_shape = tuple(int(d) for d in train_images.shape[1:])
     classes, y_all = np.unique(np.concatenate([train_labels, test_labels]), return_inverse=True)
+    class_names = spec["class_names"]
+    if len(classes) < 2 or (class_names is not None and not set(classes) <= set(range(len(class_names)))):
+        raise DatasetError(
+            f"{spec['title']} labels {files['train_labels']}, {files['test_labels']}: classes "
+            f"{classes.tolist()[:12]}; expected at least two"
+            + (f", each one of 0..{len(class_names) - 1}" if class_names is not None else "")
+        )
     y_all = y_all.astype(np.int64).reshape(-1)
     y_train_all, y_test = y_all[: len(train_labels)], y_all[len(train_labels):]
     X_train_all = train_images.reshape(len(train_images), -1).astype(np.float64)
@@ -740,7 +948,6 @@ def _load_idx_set(name, *, data_dir, download, cache_dir, limit, mirror, checksu
     X_train, X_val, y_train, y_val = _split_off(
         X_train_all, y_train_all, validation_fraction, seed, stratify=True
     )
-    class_names = spec["class_names"]
     return Dataset(
         name, X_train, y_train, X_val, y_val, X_test, y_test,
         task="classification", classes=classes.astype(np.int64), feature_names=None,
@@ -753,14 +960,54 @@ def _load_idx_set(name, *, data_dir, download, cache_dir, limit, mirror, checksu
 # --------------------------------------------------------------------------- CSV
 
 
+_NOT_FILES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_a_file(path: Path, mode: int, kind: str, error):
+    what = next((name for test, name in _NOT_FILES if test(mode)), "not a regular file")
+    target = os.path.realpath(path)
+    link = f" (a link to {target})" if target != os.path.abspath(path) else ""
+    return error(f"{path}{link} is not a file: it is {what}; expected a regular {kind} file")
+
+
+def _open_regular(path: Path, kind: str, error=DatasetError, missing: str = "{kind} file not found: {path}"):
+    """``path`` opened for binary reading, when it is (or links to) a regular file. Anything
+    else — a directory, FIFO, device or socket, such as a link to /dev/zero — is refused before
+    a byte is read, so that it can neither block nor stream without end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise error(missing.format(kind=kind, path=path)) from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {kind} file ({exc.strerror})") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise error(f"{str(path)!r} is not a usable {kind} file path ({exc})") from None
+    if not stat.S_ISREG(mode):
+        raise _not_a_file(path, mode, kind, error)
+    try:  # non-blocking, should it have been swapped for a FIFO since the stat
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {kind} file ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_a_file(path, mode, kind, error)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def _data_file(path: str, kind: str) -> Path:
     if not path:
         raise DatasetError(f"{kind}: needs a path, e.g. {kind}:data/train.{kind}")
     p = Path(path).expanduser()
-    if not p.exists():
-        raise DatasetError(f"{kind} file not found: {p}")
-    if not p.is_file():
-        raise DatasetError(f"{p} is not a file (expected a .{kind} file)")
+    _open_regular(p, kind).close()  # a clear error now for a missing file, a FIFO, a device
     return p
 
 
@@ -794,9 +1041,9 @@ def read_csv_rows(path: Path):
     """(first row or None, rows, line numbers) of a comma-separated UTF-8 file, as written: the
     first row (a header, usually) cells stripped; blank lines after it skipped. The one CSV
     dialect of deltaprop (``csv:`` data sets and ``deltaprop predict``); a file that is not
-    UTF-8 text or not valid CSV is a DatasetError naming it."""
+    UTF-8 text or not valid CSV (or not a regular file) is a DatasetError naming it."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with io.TextIOWrapper(_open_regular(Path(path), "csv"), encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             rows, lines = [], []
@@ -852,13 +1099,18 @@ def is_number(text: str) -> bool:
         return False
 
 
+#: Cells that stand for a missing label (pandas' defaults that are not numbers). Refused among
+#: numeric or boolean labels, where they would silently turn every label into text.
+_MISSING_LABELS = {"none", "null", "na", "n/a", "#n/a", "<na>", "nil", "missing", "?", "-"}
+
+
 def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
     p = _data_file(path, "csv")
     header, rows, lines = _read_csv(p)
     if len(header) < 2:
         raise DatasetError(f"{p}: needs at least one feature column and one label column, found {header}")
     j = _label_column(label, header, p)
-    cells = np.array(rows, dtype=str)
+    cells = np.array(rows, dtype=object)  # not str: one long cell would widen every cell to its length
     feature_cols = [k for k in range(len(header)) if k != j]
     names = [header[k] for k in feature_cols]
     X = parse_features(cells[:, feature_cols], names, lines, p)
@@ -867,10 +1119,26 @@ def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
     empty = [i for i, cell in enumerate(cells[:, j]) if not str(cell).strip()]
     if empty:
         raise DatasetError(f"{p}, line {lines[empty[0]]}: the label column {header[j]!r} is empty")
+    gaps = [i for i, cell in enumerate(cells[:, j]) if cell.strip().lower() in _MISSING_LABELS]
+    others = np.delete(cells[:, j], gaps)
+    if gaps and len(others) and all(is_number(c) or c.strip().lower() in ("true", "false") for c in others):
+        raise DatasetError(
+            f"{p}, line {lines[gaps[0]]}: the label column {header[j]!r} holds "
+            f"{cells[gaps[0], j].strip()!r}, a missing value among numeric labels; fill it in or "
+            f"drop the row ({len(gaps)} such row{'s' if len(gaps) > 1 else ''})"
+        )
+    width = np.fromiter((len(c) for c in cells[:, j]), dtype=np.int64, count=len(cells))
+    if 4 * int(width.max()) * len(cells) > MAX_EXPANSION * p.stat().st_size + EXPANSION_ALLOWANCE:
+        i = int(width.argmax())  # text labels are fixed-width: each would take this one's width
+        raise DatasetError(
+            f"{p}, line {lines[i]}: the label in column {header[j]!r} is {width[i]} characters "
+            f"long; as text labels all {len(cells)} would take {4 * width[i] * len(cells)} bytes. "
+            f"Expected short class names"
+        )
     try:
         labels = parse_labels(cells[:, j], where)
-    except TargetError as exc:
-        raise DatasetError(str(exc)) from None
+    except (TargetError, ValueError) as exc:  # ValueError: an integer label of >4300 digits
+        raise DatasetError(str(exc) if str(exc).startswith(str(p)) else f"{where}: {exc}") from None
     task, classes, y, reason = _encode_targets(labels, task, where)
     return _make(
         f"csv:{path}", X, y, task=task, classes=classes, limit=limit,
@@ -884,17 +1152,42 @@ def _load_csv(path: str, *, label, limit, task, **split) -> Dataset:
 # --------------------------------------------------------------------------- NPZ
 
 
-def _npz_array(data, key: str, path: Path) -> np.ndarray:
+def _npz_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, path: Path) -> np.ndarray:
+    """Array ``key`` of an open .npz, its sizes checked before anything is decompressed: the zip
+    directory's expansion ratio, then the .npy header's shape × itemsize against the member's
+    size (so that the array allocated is the data the archive really holds)."""
+    if info.file_size > MAX_EXPANSION * info.compress_size + EXPANSION_ALLOWANCE:
+        raise DatasetError(
+            f"{path}: array {key!r} would expand from {info.compress_size} compressed bytes to "
+            f"{info.file_size} (more than {MAX_EXPANSION}:1); refused unread (a damaged file or a "
+            f"decompression bomb)"
+        )
     try:
-        return data[key]
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+        with zf.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise DatasetError(f"{path}: array {key!r} is in .npy format {version}; expected 1.0 or 2.0")
+            shape, _, dtype = read_header(member)
+            data_bytes = info.file_size - member.tell()
+        if dtype.hasobject:
             raise DatasetError(
                 f"{path}: array {key!r} holds Python objects that only pickle can load; deltaprop "
                 f"reads .npz files with allow_pickle=False. Save plain numeric or string arrays, "
                 f"e.g. np.asarray({key}, dtype=float) or {key}.astype(str)"
-            ) from None
-        raise DatasetError(f"{path}: cannot read array {key!r} ({exc})") from None
+            )
+        declared = math.prod(shape) * dtype.itemsize
+        if declared != data_bytes:
+            raise DatasetError(
+                f"{path}: array {key!r}: its .npy header declares shape {shape} of {dtype} "
+                f"({declared} bytes) but the archive member holds {data_bytes} data bytes"
+            )
+        with zf.open(info) as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+    except DatasetError:
+        raise
     except Exception as exc:  # zipfile / zlib / format errors from a damaged archive
         raise DatasetError(f"{path}: cannot read array {key!r} ({type(exc).__name__}: {exc})") from None
 
@@ -905,6 +1198,11 @@ def _npz_features(X: np.ndarray, key: str, path: Path):
         raise DatasetError(f"{path}: {key} must be numeric, got dtype {X.dtype}")
     if X.ndim < 2:
         raise DatasetError(f"{path}: {key} must have shape (n_samples, n_features), got {X.shape}")
+    if X.shape[0] == 0 or X[0].size == 0:
+        what = "no rows" if X.shape[0] == 0 else "no feature columns"
+        raise DatasetError(
+            f"{path}: {key} has {what}, shape {X.shape}; expected at least one example and one feature"
+        )
     image_shape = tuple(int(d) for d in X.shape[1:]) if X.ndim == 3 else None
     pixel_max = pixel_range(X)
     X = X.reshape(len(X), -1).astype(np.float64)
@@ -951,33 +1249,54 @@ def _npz_targets(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
     return y
 
 
-def _npz_arrays(data, path: Path) -> dict:
-    """The arrays we use: X and y, or X_train, y_train, X_test, y_test (and X_val, y_val)."""
-    with data:
-        keys = set(data.files)
-        single, given = {"X", "y"}, {"X_train", "y_train", "X_test", "y_test"}
-        if single <= keys:
-            wanted = ["X", "y"]
-        elif given <= keys:
-            wanted = sorted(given | ({"X_val", "y_val"} if {"X_val", "y_val"} <= keys else set()))
-        else:
-            raise DatasetError(
-                f"{path}: expected arrays X and y, or X_train, y_train, X_test and y_test; "
-                f"found: {', '.join(sorted(keys)) or 'no arrays'}"
-            )
-        return {k: _npz_array(data, k, path) for k in wanted}
+def read_npz(path, names) -> dict:
+    """{name: array} for the arrays ``names`` of the .npz file at ``path``, read as ``npz:`` data
+    sets are: only a regular file; each array's size checked against the zip directory and its
+    .npy header before decompressing; no pickles; no other member read. A missing array is a
+    DatasetError that lists the ones present."""
+    def pick(keys):
+        missing = [n for n in names if n not in keys]
+        if missing:
+            found = ", ".join(sorted(keys)) or "none"
+            raise DatasetError(f"{path}: no array {missing[0]!r} (found: {found})")
+        return list(names)
+
+    return _npz_arrays(Path(path), pick)
+
+
+def _dataset_arrays(p: Path, keys: set) -> list:
+    """The arrays an ``npz:`` data set uses: X and y, or X_train, y_train, X_test, y_test (and
+    X_val, y_val)."""
+    single, given = {"X", "y"}, {"X_train", "y_train", "X_test", "y_test"}
+    if single <= keys:
+        return ["X", "y"]
+    if given <= keys:
+        return sorted(given | ({"X_val", "y_val"} if {"X_val", "y_val"} <= keys else set()))
+    raise DatasetError(
+        f"{p}: expected arrays X and y, or X_train, y_train, X_test and y_test; "
+        f"found: {', '.join(sorted(keys)) or 'no arrays'}"
+    )
+
+
+def _npz_arrays(p: Path, pick) -> dict:
+    """{name: array} for the names ``pick(names present)`` returns; other members are never
+    decompressed."""
+    with _open_regular(p, "npz") as f:
+        if f.read(6) == b"\x93NUMPY":
+            raise DatasetError(f"{p}: is a single .npy array; expected a .npz archive with arrays X and y")
+        f.seek(0)
+        try:
+            zf = zipfile.ZipFile(f)
+        except Exception as exc:  # BadZipFile, a damaged directory, ...
+            raise DatasetError(f"{p}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+        with zf:
+            members = {i.filename[:-4]: i for i in zf.infolist() if i.filename.endswith(".npy")}
+            return {k: _npz_array(zf, members[k], k, p) for k in pick(set(members))}
 
 
 def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, seed) -> Dataset:
     p = _data_file(path, "npz")
-    with open(p, "rb") as f:  # opened here so that it is closed even when NumPy rejects it
-        try:
-            data = np.load(f, allow_pickle=False)
-        except Exception as exc:
-            raise DatasetError(f"{p}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise DatasetError(f"{p}: is a single .npy array; expected a .npz archive with arrays X and y")
-        arrays = _npz_arrays(data, p)
+    arrays = _npz_arrays(p, lambda keys: _dataset_arrays(p, keys))
     info = dict(description=f"{p.name}", feature_names=None)
     if "X" in arrays:
         X, image_shape, info["pixel_max"] = _npz_features(arrays["X"], "X", p)
@@ -1000,6 +1319,9 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
         raise DatasetError(f"{p}: X_train, X_test (and X_val) must have the same number of features")
     if limit is not None:
         Xs["train"], ys["train"] = Xs["train"][:limit], ys["train"][:limit]
+    if "val" not in Xs:
+        _check_split_room(len(Xs["train"]), f"{p}, X_train", validation_fraction=validation_fraction,
+                          limit=limit)
     sizes = [len(ys[s]) for s in splits]
     task, classes, y_all, info["task_reason"] = _encode_targets(
         np.concatenate([ys[s] for s in splits]), task, f"{p}, y"

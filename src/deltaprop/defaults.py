@@ -16,13 +16,18 @@ Two sets differ on purpose, and only these:
 
 from __future__ import annotations
 
-__all__ = ["LEARNING_RATE", "learning_rate", "FIT", "TRAIN", "ESTIMATOR", "EXPLAIN_SPLIT"]
+__all__ = ["LEARNING_RATE", "learning_rate", "FIT", "TRAIN", "ESTIMATOR", "EXPLAIN_SPLIT", "DIVERGENCE_FACTOR"]
 
 #: The split that ``deltaprop explain`` (and ``--sensitivity``, ``--layer``) and the report explain
 #: unless told otherwise: the training examples, whose cost backpropagation differentiates.
 EXPLAIN_SPLIT = "train"
 
 #: α per optimizer when none is given (every caller: fit, CLI, estimators).
+#: Training stops as diverged when an epoch's mean cost exceeds this many times the cost before
+#: training: the larger of the initial network's and that of the output z^L = 0 (log K for K
+#: softmax classes, K log 2 for K sigmoid outputs, the mean Σ y² for a linear output).
+DIVERGENCE_FACTOR = 1e3
+
 LEARNING_RATE = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
 
 

@@ -56,6 +56,7 @@ from .validation import (
     check_l2,
     check_sample_weight,
     check_targets,
+    is_finite,
 )
 
 __all__ = ["Network", "Gradients", "ParameterList"]
@@ -337,7 +338,8 @@ class Network:
     def check_X(self, X, name: str = "X") -> np.ndarray:
         """Raw inputs X checked (shape (m, n_0), finite): an array of the network's dtype, or
         float64 while there is preprocessing still to apply."""
-        return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64, name)
+        return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64, name,
+                            self.feature_names)
 
     def check_XY(self, X, Y):
         """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
@@ -368,7 +370,7 @@ class Network:
         """Class probabilities (m, n_classes) for raw inputs X; needs ``classes_``."""
         if self.classes_ is None:
             raise ValueError("predict_proba needs a classifier: this network has no classes_ (fit it on class labels)")
-        a = self._output(self.prepare_inputs(X))
+        a = self._finite_output(X)
         if a.shape[1] == 1:
             return np.hstack([1.0 - a, a])
         return a
@@ -376,7 +378,7 @@ class Network:
     def predict(self, X) -> np.ndarray:
         """Class labels (m,) for a classifier (argmax of a^L, or a > 0.5 for one output);
         the output activations (m, n_L) otherwise. X are raw inputs."""
-        a = self._output(self.prepare_inputs(X))
+        a = self._finite_output(X)
         if self.classes_ is None:
             return a
         return targets.decode(self.classes_, targets.predicted_index(a))
@@ -403,7 +405,7 @@ class Network:
         """a^0 for raw inputs already checked by ``check_X``."""
         if self.preprocessing is None:
             return X
-        return np.ascontiguousarray(self.preprocessing.transform(X), dtype=self.dtype)
+        return np.ascontiguousarray(self.preprocessing.transform(X, self.feature_names), dtype=self.dtype)
 
     def _output(self, X):
         """a^L for a^0 = X: the forward pass, keeping only its last layer."""
@@ -431,7 +433,20 @@ class Network:
 
     def forward(self, X) -> np.ndarray:
         """The output activations a^L, shape (m, n_L), for raw inputs X of shape (m, n_0)."""
-        return self._output(self.prepare_inputs(X))
+        return self._finite_output(X)
+
+    def _finite_output(self, X) -> np.ndarray:
+        """a^L for raw inputs X, refused (one line, naming the row) where the forward pass
+        overflowed: a prediction is never NaN."""
+        a = self._output(self.prepare_inputs(X))
+        if not is_finite(a):
+            row = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+            raise ValueError(
+                f"the network's output for row {row} of X is not finite: its inputs are too large "
+                f"for this network (the forward pass overflows {self.dtype.name}); expected values "
+                "of the training data's magnitude"
+            )
+        return a
 
     def _l2_term(self, l2: float, m: int) -> float:
         """λ/(2m) Σ_l ‖W^l‖² (biases excluded)."""

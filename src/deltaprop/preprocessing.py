@@ -3,19 +3,26 @@
 Kinds
 -----
 * ``"standardize"``  x' = (x − mean) / scale, with mean and standard deviation per feature from
-  the training X (scikit-learn's ``StandardScaler``; a constant feature gets scale 1).
+  the training X (scikit-learn's ``StandardScaler``; a constant feature gets scale 1). A column
+  whose values are beyond 2^±256 is measured in units of a power of two near its largest |x|
+  (exact: such a scaling changes no bits), so the variance neither overflows (1e160² is beyond
+  float64) nor underflows; the statistics are then multiplied back (a constant such column
+  gets that unit as its scale).
 * ``"scale"``        x' = x / max_value, one constant for every feature (16 for the 8×8 digits,
   255 for MNIST pixels); fitted as the largest |x| of the training X unless given.
 * ``"none"``         x' = x.
 
-X is a batch of shape (m, n_features), one example per row. The fitted state is a JSON-able
-``meta`` dict plus named arrays (``to_state`` / ``from_state``), which ``deltaprop.modelfile``
-stores in the model file.
+X is a batch of shape (m, n_features), one example per row. ``transform`` refuses a batch whose
+preprocessed values are not finite (a NaN, or a value the preprocessing takes beyond float64),
+naming the row and the column. The fitted state is a JSON-able ``meta`` dict plus named arrays
+(``to_state`` / ``from_state``), which ``deltaprop.modelfile`` stores in the model file.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .validation import is_finite
 
 __all__ = ["Preprocessing", "PreprocessingError", "KINDS", "default_preprocessing"]
 
@@ -54,13 +61,17 @@ class Preprocessing:
         X = _as_batch(X, "X")
         if X.shape[0] == 0:
             raise PreprocessingError("cannot fit preprocessing on an empty X (0 rows)")
+        if X.shape[1] == 0:
+            raise PreprocessingError(
+                f"cannot fit preprocessing on X with no feature columns (shape {X.shape}); "
+                "expected at least one column"
+            )
+        if not is_finite(X):
+            row, col = np.argwhere(~np.isfinite(X))[0]
+            raise PreprocessingError(f"X has a non-finite value at row {row}, column {col}")
         self.n_features = int(X.shape[1])
         if self.kind == "standardize":
-            from sklearn.preprocessing import StandardScaler
-
-            scaler = StandardScaler().fit(X)
-            self.mean = np.asarray(scaler.mean_, dtype=np.float64)
-            self.scale = np.asarray(scaler.scale_, dtype=np.float64)  # 1 for constant features
+            self.mean, self.scale = _standardize_statistics(X)
         elif self.kind == "scale" and self.max_value is None:
             peak = float(np.max(np.abs(X)))
             self.max_value = peak if peak > 0 else 1.0
@@ -75,9 +86,11 @@ class Preprocessing:
             return self.max_value is not None
         return True
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X, feature_names=None) -> np.ndarray:
         """The preprocessed batch, shape (m, n_features); float32 input stays float32,
-        anything else becomes float64."""
+        anything else becomes float64. A value that is not finite after preprocessing (NaN, or
+        too large for the fitted statistics) is a PreprocessingError naming its row and column
+        (and its name from ``feature_names``, when given)."""
         if not self.fitted:
             raise PreprocessingError(
                 f"this {self.kind!r} preprocessing is not fitted yet; call fit(X_train) first"
@@ -88,11 +101,34 @@ class Preprocessing:
                 f"X has {X.shape[1]} features per example but the preprocessing was fitted on "
                 f"{self.n_features}; expected shape (n_samples, {self.n_features})"
             )
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, with its place
+            if self.kind == "standardize":
+                out = X - self.mean.astype(X.dtype)
+                out /= self.scale.astype(X.dtype)
+            elif self.kind == "scale":
+                out = X / X.dtype.type(self.max_value)
+            else:
+                out = X.copy()
+        if not is_finite(out):  # also catches a NaN or infinity in X: it stays one
+            raise PreprocessingError(self._not_finite(X, out, feature_names))
+        return out
+
+    def _not_finite(self, X, out, feature_names) -> str:
+        """The message for the first entry of ``out`` (= transform(X)) that is not finite."""
+        row, col = (int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        if not np.isfinite(X[row, col]):
+            return f"X has a non-finite value at row {row}, column {col}"
+        names = list(feature_names) if feature_names is not None else []
+        column = f"column {col}" + (f" ({names[col]!r})" if col < len(names) else "")
         if self.kind == "standardize":
-            return (X - self.mean.astype(X.dtype)) / self.scale.astype(X.dtype)
-        if self.kind == "scale":
-            return X / X.dtype.type(self.max_value)
-        return X.copy()
+            how = f"(x − mean) / scale with mean {self.mean[col]:g} and scale {self.scale[col]:g}"
+        else:
+            how = f"x / {self.max_value:g}"
+        return (
+            f"X row {row}, {column}: {float(X[row, col]):g} is too large for the fitted {self.kind} "
+            f"preprocessing ({how} is {out[row, col]} in {X.dtype}); expected values of the "
+            f"training data's magnitude"
+        )
 
     def fit_transform(self, X) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -166,8 +202,23 @@ def _positive(value) -> float:
     return value
 
 
+def _standardize_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) per column of finite X as scikit-learn's StandardScaler finds them, also for
+    columns whose squares overflow or underflow float64: those are first divided by a power of
+    two near their largest |x| (exact), and the statistics multiplied back."""
+    from sklearn.preprocessing import StandardScaler
+
+    peak = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+    extreme = (peak > 2.0**256) | ((peak < 2.0**-256) & (peak > 0))
+    unit = np.where(extreme, np.ldexp(1.0, np.frexp(peak)[1] - 1), 1.0)  # X / unit in (-2, 2)
+    scaler = StandardScaler().fit(X / unit if extreme.any() else X)
+    # a constant feature has scale_ 1: scale 1, or in an extreme column its unit
+    return (np.asarray(scaler.mean_ * unit, dtype=np.float64),
+            np.asarray(scaler.scale_ * unit, dtype=np.float64))
+
+
 def _as_batch(X, name: str) -> np.ndarray:
-    """X as a 2-D float array (float32 kept, everything else float64), finite values only."""
+    """X as a 2-D float array (float32 kept, everything else float64)."""
     arr = np.asarray(X)
     if arr.dtype.kind not in "biuf":
         raise PreprocessingError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
@@ -175,9 +226,6 @@ def _as_batch(X, name: str) -> np.ndarray:
     if arr.ndim != 2:
         hint = " (for one example use X.reshape(1, -1))" if arr.ndim == 1 else ""
         raise PreprocessingError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}{hint}")
-    if not np.isfinite(arr).all():
-        row, col = np.argwhere(~np.isfinite(arr))[0]
-        raise PreprocessingError(f"{name} has a non-finite value at row {row}, column {col}")
     return arr
 
 

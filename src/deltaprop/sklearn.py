@@ -850,6 +850,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     raise ValueError("y must be class labels (n_samples,), as in the earlier fit")
                 target_type = self._target_type
         else:
+            if np.asarray(y).dtype == object and np.ndim(y) == 1:
+                targets.as_labels(y)  # names a missing label (None, NaN) by its index
             check_classification_targets(y)
             target_type = type_of_target(y)
             if target_type == "multilabel-indicator":
@@ -863,7 +865,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 if len(labels) < 2:
                     raise ValueError(
                         "MLPClassifier needs examples of at least 2 classes in y; got 1 class: "
-                        f"{labels[0]!r}"
+                        f"{np.asarray(labels)[0].item()!r}"
                     )
                 target_type = "binary" if len(labels) == 2 else "multiclass"
             else:

@@ -10,10 +10,12 @@ The task rule
 -------------
 ``infer_task(y)`` — what a target array asks for when nobody says:
 
-* 1-D integers, strings or booleans → ``"classification"``, whatever the number of classes;
+* 1-D integers, strings or booleans → ``"classification"``, whatever the number (≥ 2) of classes;
   1-D floats → ``"classification"`` when every value is a whole number, else ``"regression"``;
 * 2-D integers or booleans holding only 0 and 1 → ``"multilabel"`` (an indicator matrix);
-* any other 2-D numbers → ``"regression"`` (one output per column).
+* any other 2-D numbers → ``"regression"`` (one output per column);
+* class labels with one distinct value → a TargetError ("only one class (…) in y"), here, in
+  ``head`` (n_classes = 1) and when ``prepare`` fits ``classes_``: one class is nothing to learn.
 
 ``head(task, n_classes, output, cost)`` — the output activation and cost for a task:
 
@@ -83,13 +85,19 @@ def _whole(values: np.ndarray) -> bool:
     return bool(values.size == 0 or (np.isfinite(values).all() and np.all(values == np.round(values))))
 
 
-def infer_task(y) -> str:
-    """The task that targets ``y`` ask for (see the module docstring)."""
-    y = np.asarray(y)
+def infer_task(y, where: str = "y") -> str:
+    """The task that targets ``y`` ask for (see the module docstring). Labels that would be
+    classes but hold only one distinct value are a TargetError: nothing to tell apart."""
+    y = _given(y, where)
     kind = _kind(y)
     if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and kind in "USOb"):
-        if kind == "f":
-            return "classification" if _whole(y) else "regression"
+        if kind == "f" and not _whole(y):
+            return "regression"
+        if kind == "O":
+            as_labels(y, where)  # the message that names the bad label
+        if y.size and not (y != y.flat[0]).any():
+            hint = "; for a constant numeric target set the task to regression" if kind in "iuf" else ""
+            raise TargetError(f"{_one_class(y.flat[0], where)}{hint}")
         return "classification"
     if y.ndim == 2:
         if kind in "USO":
@@ -108,6 +116,10 @@ def head(task: str, n_classes: int | None = None, output=None, cost=None) -> tup
     task = check_task(task)
     output = None if output is None else _name(output)
     cost = None if cost is None else _name(cost)
+    if task == "classification" and n_classes is not None and n_classes < 2:
+        if n_classes == 1:
+            raise TargetError("only one class in y: classification needs at least two")
+        raise TargetError(f"classification needs at least two classes, got n_classes={n_classes}")
     if task == "regression":
         return output or "identity", cost or "quadratic"
     if task == "multilabel" and output == "softmax":
@@ -134,6 +146,19 @@ def n_outputs(task: str, n_classes: int | None, output: str, n_targets: int = 1)
     if task == "classification":
         return 1 if n_classes == 2 and _name(output) != "softmax" else int(n_classes)
     return int(n_targets)
+
+
+def _one_class(label, where: str = "y") -> str:
+    """The message for labels that hold a single class (scikit-learn's wording)."""
+    label = label.item() if isinstance(label, np.generic) else label
+    return f"only one class ({label!r}) in {where}: classification needs at least two"
+
+
+def _given(y, where: str) -> np.ndarray:
+    """y as an array, or a TargetError when it is None."""
+    if y is None:
+        raise TargetError(f"{where} is None; expected class labels (m,) or target rows (m, k)")
+    return np.asarray(y)
 
 
 def _name(spec) -> str:
@@ -196,7 +221,7 @@ def parse_labels(cells, where: str = "labels") -> np.ndarray:
 def as_labels(y, where: str = "y") -> np.ndarray:
     """1-D class labels as a NumPy array of their own kind (int64, float64, bool or str);
     whole-valued floats become exact int64, object arrays of strings become str arrays."""
-    y = np.asarray(y)
+    y = _given(y, where)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.reshape(-1)
     if y.ndim != 1:
@@ -219,6 +244,14 @@ def as_labels(y, where: str = "y") -> np.ndarray:
         if _whole(y) and (y.size == 0 or (np.abs(y) < 2.0**63).all()):
             return y.astype(np.int64)
         return y.astype(np.float64)
+    if kind == "O":
+        for i, v in enumerate(y):
+            if v is None or (isinstance(v, float) and not np.isfinite(v)):
+                raise TargetError(f"{where}[{i}] is {v!r}: every example needs a label (a number, string or boolean)")
+        types = ", ".join(sorted({type(v).__name__ for v in y}))
+        raise TargetError(
+            f"{where}: labels must be numbers, strings or booleans of one kind, got an object array of {types}"
+        )
     raise TargetError(f"{where}: labels must be numbers, strings or booleans, got dtype {y.dtype}")
 
 
@@ -326,7 +359,7 @@ def prepare(net, y, fit_classes: bool = False) -> np.ndarray:
       are class indices 0..n_L−1 (for one output: the target value itself), and text or
       boolean labels are taken in their sorted order.
     """
-    y = np.asarray(y)
+    y = _given(y, "y")
     n_out = net.sizes[-1]
     if y.ndim == 2:
         return _numeric_rows(y, net.dtype)
@@ -349,6 +382,8 @@ def prepare(net, y, fit_classes: bool = False) -> np.ndarray:
         return _numeric_rows(y.reshape(-1, 1), net.dtype)  # fit on one numeric output: regression
     if classes is None:
         classes = classes_of(y)
+        if fit_classes and len(classes) == 1:
+            raise TargetError(_one_class(classes[0]))
         expected = 2 if n_out == 1 else n_out
         if len(classes) > expected:
             raise TargetError(
@@ -356,9 +391,11 @@ def prepare(net, y, fit_classes: bool = False) -> np.ndarray:
                 f"expected at most {expected} classes"
             )
     classes, index = encode(y, classes)
-    if len(classes) != (2 if n_out == 1 else n_out) and is_classifier(net):
+    if len(classes) != (2 if n_out == 1 else n_out) and (is_classifier(net) or fit_classes):
+        hint = "" if is_classifier(net) else (
+            f" (if some classes are absent from y, set net.classes_ to all {n_out} labels first)")
         raise TargetError(
-            f"the network has {n_out} output(s) but {len(classes)} classes_ {classes.tolist()!r}"
+            f"the network has {n_out} output(s) but {len(classes)} classes_ {classes.tolist()!r}{hint}"
         )
     if fit_classes and net.classes_ is None:
         net.classes_ = classes

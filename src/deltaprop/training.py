@@ -9,8 +9,11 @@ One epoch of mini-batch gradient descent, as in the seeds:
 
 The reported training cost of an epoch is the mean of its mini-batch costs. After each epoch
 the validation cost and accuracy are measured, callbacks run (progress display, checkpoints),
-early stopping may end the run, and a NaN or infinite cost stops it with ``TrainingDiverged``
-(the network keeps the weights of the last good epoch).
+early stopping may end the run, and a NaN or infinite cost — or an epoch's mean cost above
+``defaults.DIVERGENCE_FACTOR`` times the cost before training — stops it with
+``TrainingDiverged`` (the network keeps the weights of the last good epoch, and with
+``checkpoint=`` they are written there, so the run can resume with a smaller learning rate).
+Each epoch's record states the learning rate it was trained with (it may change on resume).
 
 Resuming from a checkpoint restores the weights, the optimizer's state, the Generator's state
 and the history, so an interrupted-then-resumed run ends with exactly the weights of an
@@ -20,6 +23,7 @@ uninterrupted one.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -43,11 +47,14 @@ __all__ = [
 
 
 class TrainingDiverged(ValueError):
-    """The cost became NaN or infinite; ``history`` holds the epochs before it."""
+    """The cost became NaN, infinite or far above its value before training; ``history`` holds
+    the epochs before it, ``checkpoint`` the path where this run wrote the last good epoch
+    (None when it was given no checkpoint path)."""
 
-    def __init__(self, message, history=None):
+    def __init__(self, message, history=None, checkpoint=None):
         super().__init__(message)
         self.history = history
+        self.checkpoint = checkpoint
 
 
 @dataclass
@@ -156,6 +163,8 @@ class Trainer:
         self.epoch = 0
         self.history = History()
         self.best = {"cost": math.inf, "since": 0, "epoch": None, "weights": None, "biases": None}
+        self.cost_bound = math.inf  # set by run(): see cost_before_training
+        self.resumed_epoch = None  # the epoch a checkpoint gave, if resumed
 
     def snapshot(self) -> dict:
         """A copy of everything a checkpoint needs, taken at the end of an epoch."""
@@ -187,16 +196,32 @@ class Trainer:
         rate = self.optimizer.learning_rate
         raise TrainingDiverged(
             f"{what} in epoch {epoch + 1}: training diverged; try a smaller learning rate (now "
-            f"{rate:g}, e.g. {rate / 10:g}). The weights of epoch {self.epoch} were kept.",
+            f"{rate:g}, e.g. {rate / 10:g}); the weights of epoch {self.epoch} were kept",
             self.history,
         )
+
+    def cost_before_training(self, data: "TrainingData") -> float:
+        """The reference for divergence: the larger of the network's cost now and the cost of
+        the output z^L = 0 (log K for K softmax classes, K log 2 for K sigmoids, mean Σ_j y_j²
+        for a linear output), on at most 16384 training rows taken evenly (no random draw,
+        so the run's Generator is untouched)."""
+        net, m = self.net, data.X.shape[0]
+        rows = np.unique(np.linspace(0, m - 1, num=min(m, 16384)).astype(np.intp))
+        X, Y = data.X[rows], data.Y[rows]
+        with np.errstate(over="ignore", invalid="ignore"):
+            now = net.evaluate_prepared(X, Y)["cost"]
+            z = np.zeros(Y.shape, dtype=net.dtype)
+            zero = net.cost_function.value(z, net.g[-1].value(z), Y, net.g[-1])
+        scale = max(c for c in (now, zero, 0.0) if math.isfinite(c))
+        return scale if scale > 0 else 1.0
 
     def run_epoch(self, step, order, callbacks, last_good) -> dict:
         """One pass over the training examples in ``order``, a mini-batch step at a time.
 
-        Returns the epoch's record: the mean batch cost and, for classifiers, the fraction of
-        examples classified right. A NaN or infinite cost, or parameters that are no longer
-        finite after the last step, restore ``last_good`` and raise ``TrainingDiverged``."""
+        Returns the epoch's record: the mean batch cost, for classifiers the fraction of
+        examples classified right, and the learning rate. A NaN or infinite cost, a mean cost
+        above ``cost_bound``, or parameters that are no longer finite after the last step,
+        restore ``last_good`` and raise ``TrainingDiverged``."""
         m, size = len(order), self.batch_size
         n_batches = -(-m // size)
         total, correct = 0.0, 0
@@ -211,10 +236,16 @@ class Trainer:
                 cb.on_batch_end(self, b, n_batches, cost)
         if not all(is_finite(p) for p in (*self.net.weights, *self.net.biases)):
             self.diverged(last_good, "the parameters overflowed to infinity or NaN")
+        cost = total / m
+        if cost > self.cost_bound:
+            factor = self.cost_bound / defaults.DIVERGENCE_FACTOR
+            self.diverged(last_good, f"the mean cost {cost:.3g} is more than {defaults.DIVERGENCE_FACTOR:g} "
+                                     f"times the cost before training ({factor:.3g})")
         self.epoch += 1
-        record = {"epoch": self.epoch, "cost": total / m}
+        record = {"epoch": self.epoch, "cost": cost}
         if targets.is_classifier(self.net):
             record["accuracy"] = correct / m
+        record["learning_rate"] = self.optimizer.learning_rate
         return record
 
     def run(self, step, data: "TrainingData", callbacks=(), checkpointer=None, shuffle=True,
@@ -224,6 +255,7 @@ class Trainer:
         never); on Ctrl-C keep (and checkpoint) the last whole epoch. Returns the History."""
         net, m = self.net, data.X.shape[0]
         last_good = self.snapshot()
+        self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_before_training(data)
         for cb in callbacks:
             cb.on_train_begin(self)
         try:
@@ -258,6 +290,13 @@ class Trainer:
             self.restore(last_good)
             if checkpointer is not None:
                 checkpointer.write(self, last_good)
+        except TrainingDiverged as exc:  # the network is back at last_good: keep that on disk
+            if checkpointer is not None:
+                resumed_state = last_good["epoch"] == self.resumed_epoch and os.path.exists(checkpointer.path)
+                if not resumed_state:  # (else the file it was resumed from holds it already)
+                    checkpointer.write(self, last_good)
+                exc.checkpoint = checkpointer.path
+            raise
         best = self.best
         if keep_best and best["weights"] is not None and best["epoch"] != self.epoch:
             net.weights, net.biases = best["weights"], best["biases"]
@@ -301,6 +340,7 @@ class Trainer:
             "history": ckpt.net.history,
             "best": best,
         })
+        self.resumed_epoch = self.epoch
         if ckpt.net.classes_ is not None:
             net.classes_ = ckpt.net.classes_
 

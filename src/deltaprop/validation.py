@@ -76,22 +76,38 @@ def check_sample_weight(sample_weight, m: int):
     return w
 
 
-def check_inputs(X, n_features: int, dtype, name: str = "X") -> np.ndarray:
-    """X as a (m, n_features) array of ``dtype`` with m ≥ 1 and only finite values."""
+def check_inputs(X, n_features: int, dtype, name: str = "X", feature_names=None) -> np.ndarray:
+    """X as a (m, n_features) array of ``dtype`` with m ≥ 1 and only finite values; the message
+    for a NaN or infinity gives its [row, column] (and the column's name from ``feature_names``,
+    when given)."""
+    expected = f"expected an array of shape (n_samples, {n_features})"
+    if X is None:
+        raise ValueError(f"{name} is None; {expected}")
     X = as_float_array(X, dtype, name)
     if X.ndim != 2:
-        hint = " (for one example use X.reshape(1, -1))" if X.ndim == 1 else ""
+        hint = " (for one example use X.reshape(1, -1))" if X.ndim == 1 and X.size else ""
         raise ValueError(
             f"{name} must be 2-D with shape (n_samples, {n_features}), got shape {X.shape}{hint}"
         )
     if X.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (0 rows); expected at least one example")
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{name} has no feature columns (shape {X.shape}) but the network's input layer has "
+            f"{n_features}; {expected}"
+        )
     if X.shape[1] != n_features:
         raise ValueError(
             f"{name} has {X.shape[1]} features per example but the network's input layer "
             f"has {n_features}; expected shape (n_samples, {n_features})"
         )
-    check_finite(X, name)
+    if not is_finite(X):
+        row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        names = list(feature_names) if feature_names is not None else []
+        feature = f" (feature {names[col]!r})" if col < len(names) else ""
+        raise ValueError(
+            f"{name} contains {X[row, col]} at [{row}, {col}]{feature}; NaN and infinity are not allowed"
+        )
     return X
 
 

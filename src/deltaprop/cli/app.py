@@ -54,10 +54,18 @@ def fail(message: str) -> None:
 
 def main(argv=None) -> None:
     """Entry point of the console script."""
+    import warnings
+
     from . import commands  # noqa: F401  (registers the subcommands)
+    from .common import plain
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"warning: {plain(message)}", file=sys.stderr)
+
+    warnings.showwarning = one_line  # a library warning (e.g. classes only in the test split), one line
 
     try:
         app(args=argv, prog_name="deltaprop")  # Typer handles --help and usage errors (exit 2)
     except (UserError, ValueError, OSError) as exc:  # OSError: missing file, not a directory, disk full
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain(exc)}", file=sys.stderr)  # one line; labels in it stay text
         sys.exit(USAGE_ERROR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -15,6 +16,28 @@ from .app import fail
 
 #: Human output goes to stdout; errors are printed by ``app.main`` on stderr.
 console = Console(highlight=False)
+
+
+#: Characters that a terminal acts on or that reorder text: C0/C1 controls (ANSI and OSC escape
+#: sequences start with ESC), DEL, line and paragraph separators, bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value, keep_newlines: bool = False) -> str:
+    """``value`` as text that a terminal shows as it is: every control character (an ANSI or
+    OSC escape's ESC, a bell, a carriage return, a bidi override) written as its escape
+    (``\\x1b``). Labels, column names and file contents go through this before printing."""
+    text = str(value)
+    if keep_newlines:
+        return "\n".join(plain(line) for line in text.split("\n"))
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def cell(value) -> str:
+    """``plain(value)`` with rich markup escaped, for table cells and markup strings."""
+    from rich.markup import escape
+
+    return escape(plain(value))
 
 
 def parse_layers(text: str) -> list[int]:

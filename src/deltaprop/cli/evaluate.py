@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .app import app, fail
 from ..datasets import load_recorded
-from .common import console, load_model, model_header, split_arrays, to_json
+from .common import cell, console, load_model, model_header, split_arrays, to_json
 
 
 def evaluation(net, ds, split: str) -> dict:
@@ -44,12 +44,13 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ):
     """Accuracy, cost and confusion matrix of a trained model."""
+    from ..recorded import recorded_dataset
+
     net = load_model(model)
-    training = model_header(model).get("training", {})
-    options = training.get("options", {})
-    if dataset is None and not options.get("dataset"):
+    name, options = recorded_dataset(model_header(model), model, dataset)
+    if name is None:
         fail(f"{model} does not record its data set; pass --dataset")
-    ds = load_recorded(options, name=dataset, seed=seed, data_dir=data_dir, label=label)
+    ds = load_recorded(options, name=name, seed=seed, data_dir=data_dir, label=label)
     result = evaluation(net, ds, split)
     if as_json:
         typer.echo(to_json(result), nl=False)
@@ -57,12 +58,12 @@ def evaluate(
     line = f"{ds.name} {split} ({result['n']} examples): cost {result['cost']:.4f}"
     if result.get("accuracy") is not None:
         line += f", accuracy {result['accuracy']:.2%}"
-    console.print(line)
+    console.print(line, markup=False)
     if "confusion_matrix" in result:
         table = Table(title="confusion matrix (rows: true class, columns: predicted)")
         table.add_column("")
         for c in result["classes"]:
-            table.add_column(str(c), justify="right")
+            table.add_column(cell(c), justify="right")
         for c, row in zip(result["classes"], result["confusion_matrix"]):
-            table.add_row(str(c), *(str(v) for v in row))
+            table.add_row(cell(c), *(str(v) for v in row))
         console.print(table)

@@ -24,6 +24,7 @@ import typer
 from .. import defaults
 from ..targets import target_rows
 from .app import app, fail
+from .common import plain
 
 NOTATIONS = ("3b1b", "nielsen", "ng-ml", "ng-dl")
 FORMATS = ("text", "markdown")
@@ -60,12 +61,10 @@ def _model_data(model: Path, dataset, split, seed, data_dir, label):
     from ..datasets import load_recorded
     from .common import load_model, model_header, split_arrays
 
+    from ..recorded import recorded_dataset
+
     net = load_model(model)
-    header = model_header(model)
-    training = header.get("training") or {}
-    options = training.get("options") or {}
-    info = getattr(net, "training_info", None) or {}
-    dataset = dataset or options.get("dataset") or info.get("dataset") or header.get("dataset")
+    dataset, options = recorded_dataset(model_header(model), model, dataset)
     if dataset is None:
         fail(f"{model} does not record the data set it was trained on; pass --dataset NAME")
     ds = load_recorded(options, name=dataset, seed=seed, data_dir=data_dir, label=label)
@@ -137,7 +136,8 @@ def explain_command(
         result = rank_parameters(net, X, Y, top=top, l2=l2, notation=notation)
     else:
         result = explain(net, X, Y, weight=w, bias=b, sample=sample, notation=notation, l2=l2)
-    typer.echo(result.to_markdown() if output_format == "markdown" else str(result), nl=False)
+    text = result.to_markdown() if output_format == "markdown" else str(result)
+    typer.echo(plain(text, keep_newlines=True), nl=False)  # labels and column names stay text
 
 
 def _one_row(X, Y, sample):

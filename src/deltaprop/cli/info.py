@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import console, load_model, model_header, to_json
+from .common import cell, console, load_model, model_header, plain, to_json
 
 
 @app.command("info")
@@ -39,26 +39,28 @@ def info(
     if as_json:
         typer.echo(to_json(summary), nl=False)
         return
-    console.print(f"[bold]{model}[/bold] ({summary['kind']})")
+    console.print(f"[bold]{cell(model)}[/bold] ({cell(summary['kind'])})")
     console.print(f"  network     {'-'.join(map(str, net.sizes))}  ({', '.join(summary['activations'])})")
     console.print(f"  cost        {net.cost_name}   dtype {net.dtype.name}   {net.n_params} parameters")
     for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
         console.print(f"  layer {l}     W^{l} {W.shape}  b^{l} {b.shape}  {net.activations[l - 1].name}")
     if summary["classes"] is not None:
-        console.print(f"  classes     {summary['classes']}", markup=False)
+        console.print(f"  classes     {plain(summary['classes'])}", markup=False)
     console.print(f"  inputs      preprocessing: {summary['preprocessing'] or 'none'}")
     if net.feature_names is not None:
         names = net.feature_names
         shown = ", ".join(names[:6]) + (f", … ({len(names)} in all)" if len(names) > 6 else "")
-        console.print(f"  columns     {shown}", markup=False)
+        console.print(f"  columns     {plain(shown)}", markup=False)
     if history:
         last = history[-1]
-        line = f"  trained     {len(history)} epochs; last cost {last['cost']:.4f}"
+        line = f"  trained     {len(history)} epochs"
+        if last.get("cost") is not None:
+            line += f"; last cost {last['cost']:.4f}"
         if "val_accuracy" in last:
             line += f", validation accuracy {last['val_accuracy']:.2%}"
         console.print(line)
     for split, m in metrics.items():
         acc = f", accuracy {m['accuracy']:.2%}" if m.get("accuracy") is not None else ""
-        console.print(f"  {split:<11} cost {m['cost']:.4f}{acc}")
+        console.print(f"  {plain(split):<11} cost {m['cost']:.4f}{acc}", markup=False)
     if summary["command"]:
-        console.print(f"  command     {summary['command']}")
+        console.print(f"  command     {plain(summary['command'])}", markup=False)

@@ -11,8 +11,8 @@ import numpy as np
 import typer
 
 from .app import app, fail
-from ..datasets import is_number, parse_features, read_csv_rows
-from .common import load_model
+from ..datasets import is_number, parse_features, read_csv_rows, read_npz
+from .common import load_model, plain
 
 
 def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
@@ -24,14 +24,8 @@ def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
     row is data, or an NPZ — the number of columns must match exactly."""
     if not path.exists():
         fail(f"input file {path} does not exist")
-    if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if "X" not in data.files:
-                    fail(f"{path} has no array 'X' (found: {', '.join(data.files) or 'none'})")
-                X = np.asarray(data["X"], dtype=np.float64)
-        except (OSError, ValueError) as exc:
-            fail(f"{path} is not a readable .npz file: {exc}")
+    if path.suffix.lower() == ".npz":  # read as npz: data sets are (sizes checked, nothing else read)
+        X = np.asarray(read_npz(path, ["X"])["X"], dtype=np.float64)
         X = X.reshape(len(X), -1) if X.ndim > 2 else X
         if X.ndim != 2 or X.shape[1] != n_features:
             fail(f"{path}: X has shape {X.shape}; the model expects (n_samples, {n_features}) — without column names the count must match exactly")
@@ -53,7 +47,17 @@ def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
     for row, line in zip(rows, lines):
         if len(row) != len(header):
             fail(f"{path} line {line}: expected {len(header)} values, got {len(row)}")
-    return parse_features(np.array(rows, dtype=str)[:, columns], names, lines, path)
+    return parse_features(np.array(rows, dtype=object)[:, columns], names, lines, path)
+
+
+def csv_text(value) -> str:
+    """A CSV cell for ``value`` that a spreadsheet shows as text: a label that is not a number
+    and starts with ``=``, ``+``, ``-``, ``@`` (a formula, e.g. ``=HYPERLINK(...)``) gets a
+    leading ``'`` (OWASP's advice); control characters are written as escapes (``plain``)."""
+    text = plain(value)
+    if text[:1] in ("=", "+", "-", "@") and not is_number(text):
+        return "'" + text
+    return text
 
 
 def _generated_names(names) -> bool:
@@ -74,7 +78,7 @@ def _select_columns(path: Path, header: list, n_features: int, feature_names) ->
         extra = [h for h in header if h not in set(feature_names)]
         if extra:
             typer.echo(f"note: ignoring {len(extra)} column(s) the model was not trained on: "
-                       + ", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), err=True)
+                       + plain(", ".join(extra[:5])) + (", …" if len(extra) > 5 else ""), err=True)
         return [header.index(n) for n in feature_names]
     if feature_names is None and len(header) == n_features + 1:  # a model file from before names
         typer.echo(f"note: the model records no column names; ignoring the last column {header[-1]!r}", err=True)
@@ -102,9 +106,9 @@ def predict(
     if net.classes_ is not None:
         labels = net.predict(X)
         P = net.predict_proba(X) if proba else None
-        writer.writerow(["label"] + ([f"p_{c}" for c in net.classes_] if proba else []))
+        writer.writerow(["label"] + ([csv_text(f"p_{c}") for c in net.classes_] if proba else []))
         for i, lab in enumerate(labels):
-            writer.writerow([lab] + ([f"{p:.6g}" for p in P[i]] if proba else []))
+            writer.writerow([csv_text(lab)] + ([f"{p:.6g}" for p in P[i]] if proba else []))
     else:
         A = net.predict(X)
         writer.writerow([f"output_{j}" for j in range(A.shape[1])])

@@ -21,14 +21,17 @@ from .app import app, fail
 def report_command(
     run_dir: Path = typer.Argument(..., help="A run directory written by deltaprop train (or its model.npz)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the page (default: RUN_DIR/report.html)."),
+    dataset: Optional[str] = typer.Option(None, help="The data set to explain [default: the one the model records, if it is a named set or a file beside the model]."),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are (default: the run's)."),
     examples: int = typer.Option(N_EXAMPLES, help="Training examples whose derivations the page stores."),
     max_parameters: int = typer.Option(MAX_DERIVED_PARAMETERS, help="At most this many parameters of the diagram get stored derivations."),
 ):
     """Write the interactive training report: curves, the network, gradient norms, predictions,
     and the chain-rule derivation behind any weight you click."""
+    import warnings
+
     from ..report import write_report
-    from .common import console
+    from .common import console, plain
 
     if not run_dir.exists():
         fail(f"no run directory or model file at {run_dir}; train one with deltaprop train --out {run_dir}")
@@ -38,6 +41,11 @@ def report_command(
         fail(f"--max-parameters must be 0 or more, got {max_parameters}")
     if output is not None and output.is_dir():
         output = output / "report.html"
-    path = write_report(run_dir, output, data_dir=None if data_dir is None else str(data_dir),
-                        examples=examples, max_parameters=max_parameters)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser, no network needed)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        path = write_report(run_dir, output, dataset, data_dir=None if data_dir is None else str(data_dir),
+                            examples=examples, max_parameters=max_parameters)
+    for w in caught:
+        typer.echo(f"note: {plain(w.message)}", err=True)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser, no network needed)",
+                  markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -14,12 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .. import defaults
 from ..training import Callback
 from .app import app, fail
-from .common import command_line, console, parse_layers, to_json, versions
+from .common import cell, command_line, console, parse_layers, plain, to_json, versions
 
 #: Defaults of every training option (used when neither the command line nor a resumed
 #: checkpoint gives a value): ``deltaprop.defaults.TRAIN``, the one home of them.
 DEFAULTS = defaults.TRAIN
 D = DEFAULTS  # for the help texts
+#: What ``--resume`` may change: the number of epochs, and α (e.g. after a divergence).
+CHANGEABLE_ON_RESUME = ("epochs", "learning_rate")
 
 
 class ProgressDisplay(Callback):
@@ -80,10 +83,10 @@ def resolve_options(given: dict, resume_meta: dict | None) -> dict:
     if resume_meta is not None:
         opts.update(resume_meta.get("cli", {}))
         for key, value in given.items():
-            if value is not None and key not in ("epochs",) and value != opts.get(key):
+            if value is not None and key not in CHANGEABLE_ON_RESUME and value != opts.get(key):
                 fail(
                     f"--{key.replace('_', '-')} differs from the run being resumed "
-                    f"({opts.get(key)!r}); only --epochs may change on --resume"
+                    f"({opts.get(key)!r}); only --epochs and --learning-rate may change on --resume"
                 )
     opts.update({k: v for k, v in given.items() if v is not None})
     if opts["learning_rate"] is None:
@@ -103,6 +106,7 @@ def build_network(opts: dict, ds):
     output, cost = targets.head(ds.task, ds.n_classes, opts["output"], opts["cost"])
     n_out = targets.n_outputs(ds.task, ds.n_classes, output, ds.n_outputs)
     sizes = [ds.n_features] + parse_layers(opts["layers"]) + [n_out]
+    _check_memory(sizes, opts["dtype"] or "float64")
     net = Network(
         sizes, activation=opts["activation"], output=output, cost=cost, init=opts["init"],
         seed=opts["seed"], dtype=opts["dtype"],
@@ -118,25 +122,41 @@ def feature_names(ds) -> list:
     return list(ds.feature_names) if ds.feature_names else [f"x{i}" for i in range(ds.n_features)]
 
 
-class _SigtermAsInterrupt:
-    """While installed, SIGTERM raises KeyboardInterrupt in the main thread, so the training loop
-    keeps the last whole epoch and checkpoints it exactly as on Ctrl-C; ``received`` says
-    whether it came. ``restore`` puts the previous handler back."""
+class _Interrupts:
+    """While installed, the first SIGINT (Ctrl-C) or SIGTERM (``timeout``, ``docker stop``, batch
+    schedulers) raises KeyboardInterrupt in the main thread, so the training loop keeps the last
+    whole epoch and checkpoints it; any later one is noted and ignored, so that nothing
+    interrupts writing that checkpoint. ``terminated``: the first one was SIGTERM. A signal
+    that the process was started ignoring (``nohup``) stays ignored. ``restore`` puts the
+    previous handlers back."""
 
     def __init__(self):
-        self.received = False
+        self.received = None
+        self.previous = {}
         try:
-            self.previous = signal.signal(signal.SIGTERM, self._handle)
-        except ValueError:  # not the main thread: leave SIGTERM alone
-            self.previous = None
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self.previous[signum] = signal.signal(signum, self._first)
+        except ValueError:  # not the main thread: leave the signals alone
+            self.restore()
 
-    def _handle(self, signum, frame):
-        self.received = True
+    @property
+    def terminated(self) -> bool:
+        return self.received == signal.SIGTERM
+
+    def _first(self, signum, frame):
+        self.received = signum
+        for other in self.previous:
+            signal.signal(other, self._later)
         raise KeyboardInterrupt
 
+    def _later(self, signum, frame):
+        pass
+
     def restore(self):
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        self.previous = {}
 
 
 def _describe_preprocessing(prep, given) -> str:
@@ -188,12 +208,7 @@ def train(
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
-    from ..datasets import load_dataset
-    from ..modelfile import load_checkpoint, save
-    from ..plots import learning_curves
-    from ..preprocessing import default_preprocessing
-    from ..atomic import atomic_write_text
-    from ..training import TrainingDiverged, fit
+    from ..rundir import RunDirectory
 
     given = {
         "dataset": dataset, "layers": layers, "activation": activation, "output": output,
@@ -203,6 +218,81 @@ def train(
         "task": task, "preprocessing": preprocessing, "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
         "patience": patience,
     }
+    interrupts = _Interrupts()  # Ctrl-C and SIGTERM: checkpoint the last whole epoch, then stop
+    try:
+        with RunDirectory(out) as run_dir:  # one run at a time in --out, for the whole command
+            _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts)
+    except KeyboardInterrupt:  # outside the training loop: while loading, or saving the results
+        fail_interrupted(out, interrupts.terminated)
+    finally:
+        interrupts.restore()
+
+
+def fail_interrupted(out: Path, terminated: bool):
+    """Exit after an interrupt that came outside the training loop (the loop checkpoints its
+    own): every file is written atomically and the results as one unit, so none is half-written."""
+    checkpoint = out / "checkpoint.npz"
+    kept = (f"; {checkpoint} holds the last whole epoch. Continue with: deltaprop train --out {out} --resume"
+            if checkpoint.exists() else "")
+    print(f"error: {'terminated' if terminated else 'interrupted'}; the run's files in {out} were left "
+          f"as they were{kept}", file=sys.stderr)
+    sys.exit(143 if terminated else 130)
+
+
+def _check_memory(sizes: list, dtype) -> None:
+    """Refuse a network whose training state cannot fit in memory, before allocating it: the
+    weights, their gradients, two optimizer moments, the last-good and best copies (6 copies)."""
+    n_params = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    try:
+        itemsize = np.dtype(dtype).itemsize
+    except TypeError:
+        itemsize = 8  # (the network refuses the name itself)
+    need = 6 * n_params * itemsize
+    available = _available_memory()
+    if available is not None and need > available:
+        fail(
+            f"a {'-'.join(map(str, sizes))} network has {n_params:,} parameters; training it needs about "
+            f"{need / 1e9:.3g} GB but this machine has {available / 1e9:.3g} GB available: choose smaller --layers"
+        )
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available (Linux: MemAvailable), else physical memory, else None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _run_id_of(path: Path):
+    """The run id recorded in checkpoint ``path`` (None if absent or unreadable)."""
+    from ..modelfile import ModelFileError, read_header
+
+    try:
+        meta = read_header(path).get("checkpoint")
+    except (ModelFileError, OSError):
+        return None
+    return meta.get("run_id") if isinstance(meta, dict) else None
+
+
+def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts):
+    """The run, with ``run_dir`` (a held ``RunDirectory``): load, train, write the files as one."""
+    from ..datasets import load_dataset
+    from ..modelfile import load_checkpoint, save
+    from ..plots import learning_curves
+    from ..preprocessing import default_preprocessing
+    from ..atomic import atomic_write_text
+    from ..rundir import new_run_id
+    from ..training import TrainingDiverged, fit
+
+    out = run_dir.path
     checkpoint_path = out / "checkpoint.npz"
     resume_meta = resumed = None
     if resume:
@@ -213,7 +303,7 @@ def train(
     opts = resolve_options(given, resume_meta)
     if resumed is not None and opts["task"] is None:  # a run recorded before --task: its own network says
         opts["task"] = "classification" if resumed.net.classes_ is not None else "regression"
-    out.mkdir(parents=True, exist_ok=True)
+    run_id = (resume_meta or {}).get("run_id") or new_run_id()  # a resumed run keeps its id
 
     ds = load_dataset(
         opts["dataset"], data_dir=opts["data_dir"], label=opts["label"],
@@ -229,21 +319,26 @@ def train(
     # record what was resolved, so the model file and a later --resume say it outright
     opts.update(task=ds.task, output=net.g[-1].name, cost=net.cost_name, preprocessing=net.preprocessing.kind)
     console.print(
-        f"[bold]deltaprop train[/bold]  {ds.name}: {len(ds.X_train)} train / {len(ds.X_val)} "
+        f"[bold]deltaprop train[/bold]  {cell(ds.name)}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"
         + (f", {ds.n_classes} classes" if ds.task == "classification" else "")
     )
     console.print(
-        f"task {ds.task}" + (f" ({ds.task_reason})" if ds.task_reason else "")
+        f"task {ds.task}" + (f" ({plain(ds.task_reason)})" if ds.task_reason else "")
         + f"; inputs: {_describe_preprocessing(net.preprocessing, given['preprocessing'])}",
         markup=False,
     )
     console.print(
         f"network {'-'.join(map(str, net.sizes))}  "
         f"({', '.join(g.name for g in net.activations)}; cost {net.cost_name}; "
-        f"{net.n_params} parameters; {net.dtype.name})  {opts['optimizer']} α={opts['learning_rate']:g} "
-        f"batch {opts['batch_size']}  λ={opts['l2']:g}  seed {opts['seed']}"
+        f"{net.n_params} parameters; {net.dtype.name})  {plain(opts['optimizer'])} α={opts['learning_rate']:g} "
+        f"batch {opts['batch_size']}  λ={opts['l2']:g}  seed {opts['seed']}",
+        markup=False,
     )
+    if resumed is not None and opts["learning_rate"] != resume_meta.get("cli", {}).get("learning_rate"):
+        console.print(f"resuming with learning rate {opts['learning_rate']:g} (the run used "
+                      f"{resume_meta.get('cli', {}).get('learning_rate')!r}); each epoch's record states its own",
+                      markup=False)
 
     interactive = console.is_terminal and not quiet
     progress = None
@@ -257,7 +352,6 @@ def train(
     # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
     callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
     callbacks += [] if quiet else [ProgressDisplay(progress)]
-    terminated = _SigtermAsInterrupt()  # SIGTERM (timeout, docker stop, schedulers) = Ctrl-C
     try:
         if progress is not None:
             progress.start()
@@ -269,28 +363,32 @@ def train(
             seed=opts["seed"], callbacks=callbacks,
             early_stopping=opts["early_stopping"], patience=opts["patience"],
             checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,
-            checkpoint_meta={"cli": opts, "dataset": opts["dataset"]},
+            checkpoint_meta={"cli": opts, "dataset": opts["dataset"], "run_id": run_id},
             resume=resumed,
         )
     except TrainingDiverged as exc:
-        kept = f"; the last good checkpoint is {checkpoint_path}" if checkpoint_path.exists() else ""
+        rate = opts["learning_rate"]
+        kept = ""
+        if exc.checkpoint is not None:
+            kept = (f", in {exc.checkpoint}: continue from them with deltaprop train --out {out} "
+                    f"--resume --learning-rate {rate / 10:g}")
         fail(f"{exc}{kept}")
     finally:
-        terminated.restore()
         if progress is not None:
             progress.stop()
 
     if history.stop_reason == "interrupted":
         console.print(
-            f"{'terminated' if terminated.received else 'interrupted'} after epoch {len(history)}; "
+            f"{'terminated' if interrupts.terminated else 'interrupted'} after epoch {len(history)}; "
             f"checkpoint saved to {checkpoint_path}. Continue with: deltaprop train --out {out} --resume",
             markup=False,
         )
-        sys.exit(143 if terminated.received else 130)  # 128 + the signal, as shells report it
+        sys.exit(143 if interrupts.terminated else 130)  # 128 + the signal, as shells report it
 
     metrics = split_metrics(net, ds, opts["l2"])
     record = {
         "command": command_line(),
+        "run_id": run_id,
         "seed": opts["seed"],
         "options": opts,
         "dataset": {"name": ds.name, "task": ds.task, "n_features": ds.n_features,
@@ -302,20 +400,25 @@ def train(
         "history": history.records,
         "versions": versions(),
     }
-    save(net, out / "model.npz", extra_meta={"training": {k: record[k] for k in ("command", "seed", "options", "dataset")},
-                                             "metrics": metrics})
-    atomic_write_text(out / "metrics.json", to_json(record))
-    learning_curves(history.records, out / "learning_curves.png",
-                    title=f"{ds.name}: {'-'.join(map(str, net.sizes))} {net.cost_name}")
+    # the run's files, written as one unit: an earlier run's checkpoint and report go with it
+    earlier = resumed is None and _run_id_of(checkpoint_path) != run_id  # (a resumed one is this run's)
+    stale = ["report.html"] + (["checkpoint.npz"] if earlier else [])
+    with run_dir.new_files(remove=stale) as staging:
+        save(net, staging / "model.npz", extra_meta={
+            "training": {k: record[k] for k in ("command", "run_id", "seed", "options", "dataset")},
+            "metrics": metrics})
+        atomic_write_text(staging / "metrics.json", to_json(record))
+        learning_curves(history.records, staging / "learning_curves.png",
+                        title=f"{ds.name}: {'-'.join(map(str, net.sizes))} {net.cost_name}")
 
     test = metrics.get("test", {})
     if test.get("accuracy") is not None:
         console.print(f"[bold green]test accuracy {test['accuracy']:.2%}[/bold green]  (cost {test['cost']:.4f}, {test['n']} examples)")
     elif test:
         console.print(f"[bold green]test cost {test['cost']:.4f}[/bold green]  ({test['n']} examples)")
-    console.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}")
+    console.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}", markup=False)
     if report:
         from ..report import write_report
 
         path = write_report(out, out / "report.html", dataset=ds)
-        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)")
+        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)", markup=False)

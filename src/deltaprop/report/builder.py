@@ -27,6 +27,7 @@ import html
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,18 +127,56 @@ def load_run(path) -> Run:
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{metrics_path} is not readable JSON ({exc})") from None
-        if not isinstance(metrics, dict):
-            raise ValueError(f"{metrics_path} must hold a JSON object, got {type(metrics).__name__}")
+        _check_metrics(metrics, metrics_path)
+        model_run, metrics_run = (header.get("training") or {}).get("run_id"), metrics.get("run_id")
+        if model_run and metrics_run and model_run != metrics_run:
+            raise ValueError(f"{model_path} and {metrics_path} come from different training runs "
+                             f"(run ids {model_run} and {metrics_run}); train again into one --out")
     return Run(run_dir=run_dir, model_path=model_path, net=net, header=header, metrics=metrics)
 
 
-def load_run_dataset(run: Run, data_dir=None):
-    """The run's data set, split as in training (same name, seed, fractions and limit)."""
-    from ..datasets import load_recorded
+#: The entries of metrics.json the report reads, and what each must be.
+_METRICS_SCHEMA = {
+    "command": (str,), "run_id": (str,), "seed": (int, type(None)), "options": (dict,),
+    "versions": (dict,), "history": (list,), "train": (dict,), "validation": (dict,), "test": (dict,),
+    "stop_reason": (str, type(None)), "best_epoch": (int, type(None)),
+}
 
-    recorded = run.training.get("dataset")
-    name = run.options.get("dataset") or (recorded if isinstance(recorded, str) else None)
-    return load_recorded(run.options, name=name, data_dir=data_dir, download=False)
+
+def _check_metrics(metrics, path: Path) -> None:
+    """metrics.json as ``deltaprop train`` writes it, else a one-line ValueError naming the field."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(metrics).__name__}")
+    for key, types in _METRICS_SCHEMA.items():
+        value = metrics.get(key)
+        if key in metrics and (not isinstance(value, types) or isinstance(value, bool)):
+            want = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise ValueError(f"{path}: {key!r} must be {want}, got {type(value).__name__}")
+    for i, rec in enumerate(metrics.get("history") or []):
+        if not (isinstance(rec, dict) and number(rec.get("epoch")) and number(rec.get("cost"))):
+            raise ValueError(f"{path}: 'history' entry {i} must be an object with a numeric 'epoch' and 'cost'")
+        bad = [k for k in ("val_cost", "accuracy", "val_accuracy", "time", "learning_rate")
+               if rec.get(k) is not None and not number(rec[k])]
+        if bad:
+            raise ValueError(f"{path}: 'history' entry {i} has a non-numeric {bad[0]!r}")
+    for split in ("train", "validation", "test"):
+        m = metrics.get(split)
+        if m is not None and not all(number(m.get(k)) or m.get(k) is None for k in ("cost", "accuracy", "n")):
+            raise ValueError(f"{path}: {split!r} must hold a numeric 'cost' (and 'accuracy', 'n')")
+
+
+def load_run_dataset(run: Run, data_dir=None, name=None):
+    """The run's data set, split as in training (same name, seed, fractions and limit); ``name``
+    (the user's choice) replaces the recorded one, which is trusted only beside the model
+    (``deltaprop.recorded``)."""
+    from ..datasets import load_recorded
+    from ..recorded import recorded_dataset
+
+    name, options = recorded_dataset(run.header, run.model_path, name)  # the model file's record
+    return load_recorded(options, name=name, data_dir=data_dir, download=False)
 
 
 # ============================================================================ pieces
@@ -300,8 +339,10 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
                  max_parameters: int = MAX_DERIVED_PARAMETERS) -> str:
     """The report of the run in ``run_dir`` as one HTML document (a str).
 
-    ``dataset``: the run's ``Dataset`` if already loaded (else it is loaded again from the
-    run's options; ``data_dir`` where MNIST files are). ``examples``: training examples whose
+    ``dataset``: the run's ``Dataset`` if already loaded, or a data-set name to load (else it
+    is loaded again from the run's options, a recorded file only beside the model — see
+    ``deltaprop.recorded``; ``data_dir`` where MNIST files are). When it cannot be loaded the
+    page says so and a ``UserWarning`` gives the reason. ``examples``: training examples whose
     derivations are stored; ``max_parameters``: at most this many parameters get them."""
     from .. import __version__
 
@@ -316,12 +357,14 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     notes = []
 
     ds = dataset
-    if ds is None:
+    if ds is None or isinstance(ds, str):
         try:
-            ds = load_run_dataset(run, data_dir=data_dir)
+            ds = load_run_dataset(run, data_dir=data_dir, name=ds)
         except (ValueError, OSError) as exc:
-            notes.append(f"The data set could not be loaded again ({exc}); the views that need it "
-                         "(derivations, decision boundary, confusion matrix) are left out.")
+            # the reason goes to the caller, not into the page: it may quote the file's contents
+            warnings.warn(f"the data set could not be loaded again: {exc}", stacklevel=2)
+            notes.append(f"The data set could not be loaded again ({type(exc).__name__}); the views "
+                         "that need it (derivations, decision boundary, confusion matrix) are left out.")
             ds = None
     if ds is not None and ds.n_features != net.sizes[0]:
         notes.append(f"The data set {ds.name} has {ds.n_features} features but the network's input layer "

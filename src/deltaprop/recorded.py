@@ -1,0 +1,69 @@
+"""The data set a model file records, and what of it deltaprop will open.
+
+A model file is data that anyone can hand you, so what it records about its training data
+(``training.options`` in the header: the data set, seed, fractions, label column, ...) is
+used with one limit: a recorded data *file* (``csv:PATH``, ``npz:PATH``, a bare ``.csv`` or
+``.npz`` path) is opened only when it lies beside the model — in the model's directory or
+below it, symlinks resolved — or when the user names the data set themselves (``--dataset``).
+A crafted model can therefore not make ``evaluate``, ``explain`` or ``report`` read (and the
+report embed) a file elsewhere on the machine. Named data sets (digits, mnist, the toy sets)
+need no such check.
+
+``recorded_dataset`` is the one place that reads these entries; ``evaluate``, ``explain`` and the
+report use it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["recorded_dataset", "UntrustedDataPath", "data_file_of"]
+
+
+class UntrustedDataPath(ValueError):
+    """A model file names a data file that is not beside it."""
+
+
+def data_file_of(spec: str) -> str | None:
+    """The file a data-set name refers to (``csv:PATH`` → PATH, ``x.npz`` → x.npz), else None."""
+    spec = str(spec).strip()
+    prefix, sep, rest = spec.partition(":")
+    if sep and prefix.lower() in ("csv", "npz"):
+        return rest
+    if spec.lower().endswith((".csv", ".npz")):
+        return spec
+    return None
+
+
+def _beside(path: str, model_path: Path) -> bool:
+    base = Path(os.path.realpath(model_path)).parent
+    target = Path(os.path.realpath(path))
+    return target == base or base in target.parents
+
+
+def recorded_dataset(header: dict, model_path, given: str | None = None) -> tuple[str | None, dict]:
+    """(data set name, recorded options) for the model at ``model_path`` with JSON ``header``.
+
+    ``given`` (the user's ``--dataset``) wins and is trusted. Otherwise the recorded name is
+    used, and a recorded data file that is not beside the model raises ``UntrustedDataPath``
+    (one line, saying how to confirm it). The name is None when nothing is recorded."""
+    training = header.get("training")
+    training = training if isinstance(training, dict) else {}
+    options = training.get("options")
+    options = dict(options) if isinstance(options, dict) else {}
+    if given:
+        return given, options
+    recorded = options.get("dataset")
+    if not isinstance(recorded, str) or not recorded.strip():
+        legacy = training.get("dataset")
+        recorded = legacy if isinstance(legacy, str) and legacy.strip() else None
+    if recorded is None:
+        return None, options
+    path = data_file_of(recorded)
+    if path is not None and not _beside(path, Path(model_path)):
+        raise UntrustedDataPath(
+            f"{model_path} records its data set as {recorded!r}, a file that is not beside the model; "
+            f"a model file cannot make deltaprop open files elsewhere: pass --dataset {recorded} to use it"
+        )
+    return recorded, options
