@@ -354,3 +354,11 @@ def test_report_refuses_malformed_metrics_and_files_of_two_runs(tmp_path):
     shutil.copy(two / "metrics.json", one / "metrics.json")
     mixed = cli("report", one)
     assert mixed.returncode == 2 and "different training runs" in mixed.stderr
+
+
+def test_a_run_that_fails_early_leaves_no_directory_and_a_finished_one_no_lock_files(tmp_path):
+    out = tmp_path / "new"
+    assert cli("train", "--layers", "abc", "--out", out).returncode == 2
+    assert not out.exists()
+    assert cli("train", *FAST, "--out", out).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["learning_curves.png", "metrics.json", "model.npz"]

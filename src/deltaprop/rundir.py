@@ -1,10 +1,11 @@
 """A run directory (``deltaprop train --out DIR``): one run at a time, its files from one run.
 
-* **One run at a time.** ``RunDirectory(path)`` holds an exclusive lock (``fcntl.flock`` on
-  ``DIR/.deltaprop.lock``, which records the holder's pid) from before a checkpoint is read
-  until the last file is written; a second run on the same directory is refused with a
-  one-line ``RunDirectoryBusy`` naming the holder. The operating system releases the lock when
-  the process ends, however it ends, so a killed run never leaves the directory locked.
+* **One run at a time.** ``RunDirectory(path)`` holds an exclusive lock (``fcntl.flock`` on the
+  directory itself; ``DIR/.deltaprop.pid`` names the holder while it runs) from before a
+  checkpoint is read until the last file is written; a second run on the same directory is
+  refused with a one-line ``RunDirectoryBusy`` naming the holder's pid. The operating system
+  releases the lock when the process ends, however it ends, so a killed run never leaves the
+  directory locked. A directory that the run created and left empty (it failed early) is removed.
 * **Files from one run.** The run's results are written into a staging directory inside DIR
   (``new_files()``); only when every one of them has been written are they renamed into place,
   with signals held, and the files an earlier run left that this run does not replace (its
@@ -26,9 +27,9 @@ from pathlib import Path
 
 from .atomic import TEMP_SUFFIX, fsync_directory, signals_held
 
-__all__ = ["RunDirectory", "RunDirectoryBusy", "LOCK_NAME", "new_run_id"]
+__all__ = ["RunDirectory", "RunDirectoryBusy", "PID_NAME", "new_run_id"]
 
-LOCK_NAME = ".deltaprop.lock"
+PID_NAME = ".deltaprop.pid"
 _STAGING = ".staging-"
 
 try:
@@ -58,33 +59,35 @@ class RunDirectory:
 
     # ------------------------------------------------------------------ the lock
     def __enter__(self) -> "RunDirectory":
+        self._created = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
             raise NotADirectoryError(f"--out {self.path} exists and is not a directory") from None
-        lock = self.path / LOCK_NAME
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDONLY)
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = _read_pid(fd)
                 os.close(fd)
+                holder = _read_pid(self.path / PID_NAME)
                 who = f"pid {holder}" if holder else "another process"
                 raise RunDirectoryBusy(
                     f"{self.path} is in use by another deltaprop run ({who}); wait for it to finish "
                     f"or give another --out"
                 ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        (self.path / PID_NAME).write_text(f"{os.getpid()}\n", encoding="ascii")
         self._remove_leftovers()
         return self
 
     def __exit__(self, *exc_info):
         if self._fd is not None:
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
+                (self.path / PID_NAME).unlink()
+            if self._created:
+                with contextlib.suppress(OSError):
+                    self.path.rmdir()  # only if empty: a run that failed before writing anything
             os.close(self._fd)  # closing releases the flock
             self._fd = None
         return False
@@ -139,10 +142,10 @@ class RunDirectory:
         ) if exc.errno is not None else OSError(f"cannot write {target}: {reason}")
 
 
-def _read_pid(fd: int) -> int | None:
+def _read_pid(path: Path) -> int | None:
     try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        return int(text) if text.isdigit() else None
+        text = path.read_text(encoding="ascii", errors="replace")[:32].strip()
     except OSError:
         return None
+    return int(text) if text.isdigit() else None
 
