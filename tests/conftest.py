@@ -30,6 +30,7 @@ FAST_MODULES = {
     "test_targets.py",
     "test_defaults.py",
     "test_validation.py",
+    "test_diagnose.py",
 }
 NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
     "test_same_final_cost_and_weights_as_pytorch",
@@ -51,6 +52,10 @@ PAIRINGS = [
     ("leaky_relu", "quadratic"),
     ("identity", "quadratic"),
     ("softmax", "quadratic"),
+    ("sigmoid", "half_quadratic"),
+    ("tanh", "half_quadratic"),
+    ("identity", "half_quadratic"),
+    ("softmax", "half_quadratic"),
     ("sigmoid", "binary_cross_entropy"),
     ("softmax", "cross_entropy"),
 ]

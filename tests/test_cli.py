@@ -211,3 +211,20 @@ def test_help_reads_well():
     for option in ("--dataset", "--layers", "--activation", "--cost", "--epochs", "--batch-size",
                    "--learning-rate", "--optimizer", "--l2", "--seed", "--out", "--checkpoint-every", "--resume"):
         assert option in result.stdout
+
+
+def test_train_and_gradcheck_with_the_half_quadratic_cost(tmp_path):
+    out = tmp_path / "moons"
+    result = run("train", "--dataset", "moons", "--cost", "half_quadratic", "--output", "sigmoid",
+                 "--epochs", "2", "--out", out)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["network"]["cost"] == "half_quadratic" and len(metrics["history"]) == 2
+    net = load(out / "model.npz")
+    assert net.cost_name == "half_quadratic" and net.activations[-1].name == "sigmoid"
+    X, Y = np.random.default_rng(0).normal(size=(4, 2)), np.ones((4, 1))
+    assert net.cost(X, Y) == pytest.approx(0.5 * np.mean(np.sum((net.forward(X) - Y) ** 2, axis=1)), rel=1e-12)
+    gc = run("gradcheck", "--layers", "4,5,3", "--output", "identity", "--cost", "half_quadratic")
+    assert gc.returncode == 0, gc.stderr
+    assert "(half_quadratic)" in gc.stdout and "max relative error" in gc.stdout
+    assert "half_quadratic" in run("train", "--help").stdout

@@ -8,6 +8,7 @@ notation. After an intended change to the rendering, regenerate them with
 and review the diff. The relative error (rounding noise, ~1e-10) is masked in the comparison.
 """
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import HIDDEN, make_targets, randomise_biases
-from deltaprop import Network
+from deltaprop import Network, costs
 from deltaprop.explain import (
     Explanation,
     LayerExplanation,
@@ -201,7 +202,7 @@ def test_ng_ml_rendering_uses_theta_with_the_bias_column_and_1_based_layers():
     assert "Θ^(2)_{3,1} is net.weights[1][2, 0]: column 1 of Θ^(2) (3 × 6) (column 0 is the bias column)" in text
     assert "joins unit 1 of layer 2 to unit 3 of layer 3" in text
     assert "a^(2)_1 = " in text and "δ^(3)_3 = a^(3)_3 − y_3" in text
-    assert "Δ^(2)_{3,1} = Σ_i" in text and "D^(2)_{ij} = 1/m Δ^(2)_{ij} + λ/m Θ^(2)_{ij}" in text
+    assert "Δ^(2)_{3,1} = Σ_i" in text and "D^(2)_{j,k} = 1/m Δ^(2)_{j,k} + λ/m Θ^(2)_{j,k} (for k ≥ 1" in text
     assert "w^" not in text and "b^" not in text  # no separate b in Θ notation
     bias = str(explain(net, X, Y, bias=(2, 2), notation="ng-ml", sample=0))
     assert "Θ^(2)_{3,0} is net.biases[1][2]" in bias and "bias unit a^(2)_0 = 1" in bias
@@ -377,9 +378,9 @@ def test_sensitivity_top_is_clipped_and_validated(small):
 
 
 # ----------------------------------------------------------------------------- golden files
-def golden_case():
+def golden_case(cost="quadratic"):
     """A fixed 3-3-2 network: tanh hidden, sigmoid outputs, quadratic cost, 3 examples."""
-    net = Network([3, 3, 2], activation="tanh", output="sigmoid", cost="quadratic", seed=0)
+    net = Network([3, 3, 2], activation="tanh", output="sigmoid", cost=cost, seed=0)
     net.weights = [
         [[0.5, -0.25, 0.75], [-0.5, 1.0, 0.25], [0.125, 0.375, -0.625]],
         [[1.0, -0.75, 0.5], [-0.25, 0.5, 1.25]],
@@ -432,3 +433,170 @@ def test_golden_sensitivity_and_demo():
     check_golden("sensitivity_3b1b.txt", str(sensitivity(net, X, Y, top=5)))
     chain, x, y = demo_chain()
     check_golden("demo_3b1b.txt", str(explain(chain, x, y, weight=(3, 0, 0), sample=0)))
+
+
+@pytest.mark.skipif("half_quadratic" not in costs.COSTS, reason="the cost half_quadratic does not exist yet")
+def test_golden_nielsen_half_quadratic():
+    net, X, Y = golden_case("half_quadratic")
+    check_golden("weight_sample_nielsen_half_quadratic.txt",
+                 str(explain(net, X, Y, weight=(1, 2, 1), sample=1, notation="nielsen")))
+
+
+# ----------------------------------------------------------------------------- each course's own conventions
+#: The letter each preset gives the example; it must never index a neuron in the same text.
+EXAMPLE_LETTER = {"3b1b": "x", "nielsen": "x", "ng-ml": "i", "ng-dl": "i"}
+#: A neuron-indexed symbol (weight, bias, z, a, δ, y, D, Δ; not Ng DL's dZ and A, whose second
+#: subscript is the example column) and its subscript.
+UNIT_SYMBOL = re.compile(
+    r"(?<![A-Za-z∇])(?:w|W|Θ|a|z|δ|dz|b|y|D|Δ)(?:\^\([^)]*\)|\^\[[^\]]*\]|\^\{[^}]*\}|\^[^\s_{(\[])?_(\{[^}]*\}|\w'?)"
+)
+
+
+def unit_letters(text):
+    """Letters used as neuron indices: in the subscripts of neuron symbols, and the tags of the
+    terms of a sum over paths ("i=1: w^(L)_{1,2} · ...")."""
+    letters = set()
+    for sub in UNIT_SYMBOL.findall(text):
+        for token in sub.strip("{}").split(","):
+            token = token.split("≥")[0]
+            if token and not token.isdigit() and token != ":":
+                letters.add(token)
+    letters |= set(re.findall(r"(?m)^\s*([a-z])=\d+: (?:w|W|Θ)", text))
+    return letters
+
+
+def example_letters(text):
+    """Letters used for the example: the header, the cost of one example C_x, sums of the
+    examples' costs, the tags of the per-example terms, Ng's "for i = 1..m"."""
+    letters = set(re.findall(r"example ([a-z]) = \d|example \(([a-z])\) with|input ([a-z]) = [a-z]_\d", text))
+    letters = {c for group in letters for c in group if c}
+    letters |= set(re.findall(r"\bC_([a-z])\b", text))
+    letters |= set(re.findall(r"Σ_([a-z]) (?:C|cost\(|ℒ|∂C|∂ℒ|∂cost)", text))
+    letters |= set(re.findall(r"(?m)^\s*([a-z])=\d+: (?![wWΘ])", text))
+    letters |= set(re.findall(r"(?m)^\s*([a-z])_\d+: ", text))
+    letters |= set(re.findall(r"for ([a-z]) = 1\.\.m", text))
+    return letters
+
+
+def many_explanations(notation):
+    """Explanations of weights and biases in every layer of a deeper network, for one example
+    and for the batch, with and without L2, for several output/cost pairs; plus layer views."""
+    for output, cost in (("sigmoid", "quadratic"), ("softmax", "cross_entropy"), ("softmax", "quadratic"),
+                         ("sigmoid", "binary_cross_entropy"), ("identity", "quadratic")):
+        net, X, Y = make_case("tanh", output, cost, sizes=(3, 4, 3, 2), m=4)
+        for spec in ({"weight": (1, 2, 1)}, {"bias": (2, 1)}, {"weight": (3, 1, 0)}, {"bias": (3, 0)}):
+            for sample, l2 in ((None, 0.3), (2, 0.0)):
+                yield str(explain(net, X, Y, notation=notation, sample=sample, l2=l2, **spec))
+        for layer in (1, 3):
+            yield str(explain_layer(net, X, Y, layer=layer, notation=notation, l2=0.3))
+
+
+@pytest.mark.parametrize("notation", NOTATIONS)
+def test_no_index_letter_is_both_the_example_and_a_neuron(notation):
+    """One symbol names the example everywhere in a derivation (the header, the cost average,
+    the per-example terms) and it never indexes a neuron in the same text."""
+    letter = EXAMPLE_LETTER[notation]
+    for text in many_explanations(notation):
+        examples, units = example_letters(text), unit_letters(text)
+        assert examples <= {letter}, (examples, text)
+        assert letter not in units, (units, text)
+        assert "l" not in units  # l counts layers (Σ_l ‖W^l‖²)
+
+
+def test_softmax_jacobian_uses_a_second_output_letter_not_k():
+    """k is a neuron of layer l−1 (z_j = Σ_k w_jk a_k); softmax's second output neuron is j′."""
+    for notation in NOTATIONS:
+        for output, cost in (("softmax", "cross_entropy"), ("softmax", "quadratic")):
+            text = str(explain(*make_case("tanh", output, cost), weight=(3, 0, 1), sample=0, notation=notation))
+            assert "Σ_k " in text  # the z line: k is layer l−1
+            assert not re.search(r"(?<![\w^])[δaz]_[ik]\b", text), text
+            assert "∂a_j'/∂z_j = a_j'(1[j'=j] − a_j)" in text
+
+
+def test_3b1b_calls_the_example_x_in_the_header_the_average_and_the_terms():
+    net, X, Y = golden_case()
+    text = str(explain(net, X, Y, weight=(1, 2, 1), notation="3b1b"))
+    assert "follow example x = 0 (row 0 of X)" in text
+    assert "C = 1/m Σ_x C_x = " in text and "1/m Σ_x ∂C_x/∂w^(L-1)_{2,1}" in text
+    assert [line.split(":")[0].strip() for line in text.splitlines() if re.match(r"\s+x=\d:", line)] == ["x=0", "x=1", "x=2"]
+    assert "Σ_k w^(L-1)_{2,k} a^(L-2)_k" in text  # k: only ever a neuron
+    assert "C_k" not in text and "example k" not in text and not re.search(r"(?m)^\s*k=", text)
+    assert str(explain(net, X, Y, weight=(1, 2, 1), sample=2, notation="3b1b")).startswith("∂C_2/∂w^(L-1)_{2,1}")
+
+
+def test_ng_ml_writes_theta_times_a_with_the_bias_unit_and_consistent_shapes():
+    net, X, Y = make_case("sigmoid", "sigmoid", "binary_cross_entropy", sizes=(4, 5, 3, 2))
+    text = str(explain(net, X, Y, weight=(1, 2, 0), notation="ng-ml", sample=0))
+    assert "_{:,0}" not in text  # no Θ_{:,0} added to Θ a: the bias unit carries the bias
+    for q, theta in ((3, 2), (4, 3)):  # z^(3) = Θ^(2) a^(2), z^(4) = Θ^(3) a^(3)
+        line = line_starting(text, f"z^({q}) = Θ^({theta}) a^({theta}) = [")
+        assert f"(a^({theta}) with the bias unit a^({theta})_0 = 1 prepended: " in line
+        s_next, cols, rows, out = map(int, re.search(r"\((\d+) × (\d+)\) \((\d+)\) → \((\d+)\)\)$", line).groups())
+        assert (s_next, cols) == (net.sizes[q - 1], net.sizes[q - 2] + 1)  # s_{l+1} × (s_l + 1)
+        assert rows == cols and out == s_next  # times (s_l + 1): a^(l) with a_0 = 1
+    assert "Σ_p Θ^(2)_{p,3} δ^(3)_p" in text and "p=1: Θ^(2)_{1,3}" in text  # units p, never i
+    assert "example (i) with i = 1" in text
+    batch = str(explain(net, X, Y, weight=(1, 2, 0), notation="ng-ml", l2=0.5))
+    assert "Σ_l Σ_j Σ_{k≥1} (Θ^(l)_{j,k})²" in batch and "for i = 1..m: Δ^(1)" in batch
+
+
+@pytest.mark.skipif("half_quadratic" not in costs.COSTS, reason="the cost half_quadratic does not exist yet")
+def test_nielsen_half_quadratic_shows_a_minus_y_hadamard_sigma_prime():
+    for l in (1, 2):  # δ^L in every explanation, hidden layer or output layer
+        net, X, Y = make_case("sigmoid", "sigmoid", "half_quadratic", sizes=(3, 4, 2))
+        text = str(explain(net, X, Y, weight=(l, 1, 0), sample=1, notation="nielsen"))
+        line = line_starting(text, "δ^3 = ∇_a C_x ⊙ σ'(z^3) = (a^3 − y) ⊙ σ'(z^3) = [")
+        delta = [float(v) for v in line.split("[")[1].split("]")[0].split(",")]
+        np.testing.assert_allclose(delta, net.backward(X[1:2], Y[1:2]).deltas[-1][0], rtol=1e-5)
+        assert "C_x = ½ Σ_j (a^3_j − y_j)²" in text and "2(a" not in text
+
+
+def test_nielsen_writes_bp1_and_keeps_the_factor_2_of_the_quadratic_cost():
+    net, X, Y = make_case("sigmoid", "sigmoid", "quadratic", sizes=(3, 4, 2))
+    text = str(explain(net, X, Y, weight=(1, 1, 0), sample=1, notation="nielsen"))
+    line = line_starting(text, "δ^3 = ∇_a C_x ⊙ σ'(z^3) = 2(a^3 − y) ⊙ σ'(z^3) = [")  # no ½: the 2 stays
+    assert line.endswith("(BP1)")
+    for notation in ("3b1b", "ng-ml", "ng-dl"):  # the other courses write δ^L neuron by neuron
+        assert "⊙ σ'(z" not in str(explain(net, X, Y, weight=(1, 1, 0), sample=1, notation=notation)).split("3. ")[0]
+
+
+def test_training_example_only_for_rows_said_to_be_training_rows():
+    net, X, Y = golden_case()
+    said = {"3b1b": "training example x = 1", "nielsen": "training input x = x_2", "ng-ml": "training example (i) with i = 2",
+            "ng-dl": "training example (i) with i = 2"}
+    for notation in NOTATIONS:
+        for sample in (1, None):
+            e = explain(net, X, Y, weight=(1, 2, 1), sample=sample, notation=notation)
+            assert "training" not in str(e) and "training" not in e.to_markdown()  # the caller did not say
+        e = explain(net, X, Y, weight=(1, 2, 1), sample=1, notation=notation)
+        told = dataclasses.replace(e, derivation=dataclasses.replace(e.derivation, training=True))
+        assert said[notation] in str(told) and str(told).count("training") == 1
+        assert "training" not in str(explain_layer(net, X, Y, layer=1, notation=notation))
+
+
+def test_cli_calls_only_the_train_split_training_examples(tmp_path, capsys):
+    from deltaprop import modelfile, one_hot
+    from deltaprop.cli import main
+    from deltaprop.datasets import load_dataset
+    from deltaprop.preprocessing import default_preprocessing
+
+    ds = load_dataset("digits", seed=0)
+    net = Network([64, 8, 10], activation="sigmoid", cost="quadratic", seed=3)
+    net.classes_ = np.asarray(ds.classes)
+    net.preprocessing = default_preprocessing(ds)
+    path = modelfile.save(net, tmp_path / "model.npz",
+                          extra_meta={"training": {"options": {"dataset": "digits", "seed": 0, "test_fraction": 0.2}}})
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["explain", str(path), "--weight", "2:3,1", "--sample", "4", "--notation", "nielsen", *args])
+        out, err = capsys.readouterr()
+        assert exit_info.value.code == 0, err
+        return out
+
+    train = run()
+    assert "for training input x = x_5 (row 4 of X)" in train
+    e = explain(net, ds.X_train, one_hot(ds.y_train, 10), weight=(2, 3, 1), sample=4, notation="nielsen")
+    assert train == str(e).replace("for input x", "for training input x")  # the same numbers
+    test = run("--split", "test")
+    assert "for input x = x_5 (row 4 of X)" in test and "training" not in test

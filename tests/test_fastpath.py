@@ -123,6 +123,21 @@ def test_sgd_with_and_without_the_blas_gemm_update(hidden, output, cost, dtype, 
     assert all(step.gemm_layers) == (sgd_update == "blas-gemm")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("output", ["sigmoid", "identity", "tanh", "softmax"])
+def test_half_quadratic_fast_step_equals_reference_step(output, optimizer, dtype):
+    """cost="half_quadratic" runs the fused quadratic head with its ½ (not the generic path) and
+    gives the reference's parameters and costs, with and without L2."""
+    for l2 in (0.0, 0.7):
+        net, X, Y = build("tanh", output, "half_quadratic", dtype)
+        step = FastStep(net.copy(), SGD(0.1), l2, X, Y, 5)
+        assert type(step.head) is type(net.cost_function).Head and step.head.half
+        ref_net, fast_net, _, _, out_ref, out_fast = run_both(net, X, Y, optimizer, l2, 5)
+        assert_outputs_close(out_ref, out_fast, dtype)
+        assert_params_close(fast_net, ref_net, dtype)
+
+
 @pytest.mark.parametrize("batch_size", [1, 4, 7, 16, 23, 64])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_batch_sizes_including_short_last_batch_and_larger_than_data(batch_size, dtype, sgd_update):

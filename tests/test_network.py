@@ -97,6 +97,8 @@ def torch_gradients(net, X, Y, l2):
     name = net.cost_function.name
     if name == "quadratic":
         C = ((a - y) ** 2).sum() / m
+    elif name == "half_quadratic":
+        C = 0.5 * F.mse_loss(a, y, reduction="sum") / m
     elif name == "binary_cross_entropy":
         C = F.binary_cross_entropy_with_logits(z, y, reduction="sum") / m
     else:
@@ -117,6 +119,40 @@ def test_backward_matches_pytorch_autograd(arch):
     assert grads.cost == pytest.approx(C, rel=1e-12, abs=1e-14)
     for ours, theirs in zip(grads.weights + grads.biases, tW + tb):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "identity", "tanh"])
+def test_half_quadratic_matches_central_differences_and_pytorch(output):
+    """C = (1/m) Σ_x ½ Σ_j (a_j − y_j)² in float64, with L2: backward against central
+    differences and against autograd of 0.5 · mse_loss(reduction="sum") / m."""
+    pytest.importorskip("torch")
+    net, X, Y = build([3, 4, 2], "tanh", output, "half_quadratic", 5, 11)
+    assert net.cost_function.name == "half_quadratic"
+    grads = net.backward(X, Y, l2=0.3)
+    numeric_W, numeric_b = central_differences(net, X, Y, 0.3)
+    for analytic, numeric in zip(grads.weights + grads.biases, numeric_W + numeric_b):
+        assert rel_err(analytic, numeric) < 1e-7, (analytic, numeric)
+    C, tW, tb = torch_gradients(net, X, Y, 0.3)
+    assert grads.cost == pytest.approx(C, rel=1e-12)
+    for ours, theirs in zip(grads.weights + grads.biases, tW + tb):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "identity", "tanh", "relu", "softmax"])
+def test_half_quadratic_gradient_is_exactly_half_the_quadratic(output):
+    """The same network and data: the cost, every δ^l and every gradient are exactly half of the
+    quadratic cost's (without L2, whose gradient does not depend on the cost); for an identity
+    output δ^L is a − y itself."""
+    quad, X, Y = build([3, 5, 4], "sigmoid", output, "quadratic", 6, 2)
+    half, X_half, Y_half = build([3, 5, 4], "sigmoid", output, "half_quadratic", 6, 2)
+    for p, q in zip([*half.weights, *half.biases, X_half, Y_half], [*quad.weights, *quad.biases, X, Y]):
+        np.testing.assert_array_equal(p, q)
+    g_quad, g_half = quad.backward(X, Y), half.backward(X, Y)
+    assert g_half.cost == 0.5 * g_quad.cost
+    for h, q in zip(g_half.weights + g_half.biases + g_half.deltas, g_quad.weights + g_quad.biases + g_quad.deltas):
+        np.testing.assert_array_equal(h, 0.5 * q)
+    if output == "identity":
+        np.testing.assert_array_equal(g_half.deltas[-1], g_half.activations[-1] - Y)
 
 
 @pytest.mark.parametrize("output,cost", PAIRINGS)
@@ -173,6 +209,23 @@ def test_one_sgd_step_worked_by_hand():
     np.testing.assert_allclose(net.biases[1], [0.069082], atol=1e-6)
     np.testing.assert_allclose(net.weights[0], [[0.108117, 0.216234], [0.307766, 0.415533]], atol=1e-6)
     np.testing.assert_allclose(net.biases[0], [0.008117, 0.007766], atol=1e-6)
+
+
+def test_mazur_step_by_step_example_with_the_half_quadratic_cost():
+    """Matt Mazur's "A Step by Step Backpropagation Example": a 2-2-2 sigmoid network,
+    E_total = Σ ½ (target − out)², one example, η = 0.5 (his learning rate, no halving)."""
+    net = dp.Network([2, 2, 2], activation="sigmoid", cost="half_quadratic")
+    net.weights = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
+    net.biases = [[0.35, 0.35], [0.60, 0.60]]
+    X, Y = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
+    g = net.backward(X, Y)
+    assert g.cost == pytest.approx(0.298371109, abs=1e-9)
+    assert g.weights[1][0, 0] == pytest.approx(0.082167041, abs=1e-9)  # ∂E_total/∂w5
+    from deltaprop.optimizers import SGD
+
+    SGD(0.5).step([net.weights[0], net.weights[1]], [g.weights[0], g.weights[1]])
+    np.testing.assert_allclose(net.weights[1], [[0.35891648, 0.408666186], [0.511301270, 0.561370121]], atol=1e-8)
+    np.testing.assert_allclose(net.weights[0], [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=1e-8)
 
 
 def test_closed_form_output_error_is_a_minus_y():

@@ -152,3 +152,26 @@ def test_docs_table_rows_name_the_same_weight():
         row = next(line for line in table.splitlines() if f"(`{key}`)" in line)
         assert f"${latex}$" in row and f"`{text}`" in row
     assert re.search(r"`net\.weights\[1\]\[2, 0\]`", table)
+
+
+def test_3b1b_names_the_example_x_and_keeps_k_for_neurons():
+    n = get_notation("3b1b", SIZES)
+    assert n.batch_cost().text == "1/m Σ_x C_x" and n.batch_cost().latex == r"\frac{1}{m} \sum_{x} C_{x}"
+    assert n.example(1) == "example x = 1 (row 1 of X)" and n.example_tag(2).text == "x=2"
+    assert n.example_cost(0).text == "C_0"  # the video's cost of one example
+    assert "C_x the cost of example x" in n.summary and "C_k" not in n.summary
+
+
+def test_ng_ml_penalty_indexes_units_with_j_k_not_the_example_i():
+    n = get_notation("ng-ml", SIZES)
+    assert n.penalty().text == "λ/(2m) Σ_l Σ_j Σ_{k≥1} (Θ^(l)_{j,k})²"
+    assert n.batch_cost().text == "1/m Σ_i cost(i)"
+    assert "a_0^(l) = 1" in n.summary
+
+
+@pytest.mark.parametrize("key", list(NOTATIONS))
+def test_examples_are_training_examples_only_when_told(key):
+    n = get_notation(key, SIZES)
+    assert "training" not in n.example(1) and "training" not in n.summary
+    assert n.example(1, training=True).startswith("training ")
+    assert n.example(1, training=True)[len("training "):] == n.example(1)

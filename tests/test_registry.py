@@ -50,6 +50,7 @@ TORCH_ACTIVATIONS = {
 # C_x for every row, in terms of the output a: (torch, a, y) -> shape (m,).
 TORCH_COSTS = {
     "quadratic": lambda torch, a, y: torch.nn.functional.mse_loss(a, y, reduction="none").sum(dim=1),
+    "half_quadratic": lambda torch, a, y: 0.5 * torch.nn.functional.mse_loss(a, y, reduction="none").sum(dim=1),
     "binary_cross_entropy": lambda torch, a, y: torch.nn.functional.binary_cross_entropy(a, y, reduction="none").sum(dim=1),
     "cross_entropy": lambda torch, a, y: -(y * torch.log(a)).sum(dim=1),
 }
@@ -197,3 +198,48 @@ def test_cost_gradient_and_output_error_match_torch(output, cost, rng):
     z_t = torch.tensor(z, requires_grad=True)  # δ^L = ∂C_x/∂z^L, through PyTorch's activation
     (delta,) = torch.autograd.grad(oracle(torch, TORCH_ACTIVATIONS[g.name](torch, z_t, g), y_t).sum(), z_t)
     np.testing.assert_allclose(output_delta(C, g, z, a, y), delta.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- half_quadratic
+@pytest.mark.parametrize("output", ["sigmoid", "identity", "tanh"])
+def test_half_quadratic_gradient_and_output_error_match_torch(output, rng):
+    """C_x = ½ Σ_j (a_j − y_j)² against PyTorch: C_x, ∂C_x/∂a = a − y and δ^L through autograd."""
+    test_cost_gradient_and_output_error_match_torch(output, "half_quadratic", rng)
+    z = weighted_inputs(rng, (5, 3))
+    g, C, y = get_activation(output), get_cost("half_quadratic"), rng.normal(size=(5, 3))
+    a = g.value(z)
+    np.testing.assert_array_equal(C.grad_a(a, y), a - y)  # δ^L = (a − y) ⊙ g'(z)
+    np.testing.assert_array_equal(output_delta(C, g, z, a, y), g.backprop(z, a, a - y))
+
+
+def test_half_quadratic_states_the_half_and_no_factor_two():
+    from deltaprop.explain.mathdoc import SUM, M
+
+    cost = get_cost("half_quadratic")
+    assert cost.name == "half_quadratic" and cost.outputs is None
+    a, y = M("a_j"), M("y_j")
+    formula = cost.formula(a, y, SUM + M("_j") + " ")
+    assert (formula.text, formula.latex) == ("½ Σ_j (a_j − y_j)²", r"\frac{1}{2} \sum_j (a_j - y_j)^2")
+    grad = cost.grad_formula(a, y)
+    assert (grad.text, grad.latex) == ("(a_j − y_j)", "(a_j - y_j)")
+
+
+def test_half_quadratic_explain_shows_a_minus_y_times_sigma_prime():
+    """explain on a sigmoid network with the ½ cost: C_x = ½ Σ_j (…)², ∂C_x/∂a_j = (a_j − y_j)
+    with no factor 2, δ^L = (a − y) ⊙ σ'(z) and each δ^L_j = (a_j − y_j) · σ'(z_j) with the
+    network's numbers."""
+    import deltaprop as dp
+
+    net = dp.Network([2, 3, 2], activation="tanh", output="sigmoid", cost="half_quadratic", seed=0)
+    X, Y = np.array([[0.1, 0.2]]), np.array([[0.0, 1.0]])
+    text = str(dp.explain(net, X, Y, weight=(1, 0, 1), notation="nielsen"))
+    assert "half_quadratic cost" in text
+    assert "C_x = ½ Σ_j (a^3_j − y_j)²" in text
+    assert "δ^3_j = ∂C_x/∂a^3_j · σ'(z^3_j) with ∂C_x/∂a^3_j = (a^3_j − y_j) and σ'(z) = a(1 − a)" in text
+    assert "(a^3 − y) ⊙ σ'(z^3)" in text  # the Nielsen preset's BP1 in vector form
+    assert "2(a" not in text
+    grads = net.backward(X, Y)
+    a, delta = grads.activations[-1][0], grads.deltas[-1][0]
+    np.testing.assert_allclose(delta, (a - Y[0]) * a * (1 - a), rtol=1e-14)
+    for j in range(2):  # each δ^3_j = (a_j − y_j) · σ'(z_j) = δ, as the numbers are shown
+        assert f"δ^3_{j + 1} = {a[j] - Y[0, j]:.6g} · {a[j] * (1 - a[j]):.6g} = {delta[j]:.6g}" in text

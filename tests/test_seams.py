@@ -210,7 +210,7 @@ def test_explain_and_report_show_the_same_number_for_the_same_weight(tmp_path):
     from_report = _derivations(net, ds, [f"w-2-{j}-{k}"], [row])[f"w-2-{j}-{k}"][0]["3b1b"]
     explained = run("explain", out / "model.npz", "--weight", f"2:{j},{k}", "--sample", row)
     assert explained.returncode == 0, explained.stderr
-    e = dp.explain(net, X, ds.labels(y), weight=(2, j, k), sample=row)
+    e = dp.explain(net, X, ds.labels(y), weight=(2, j, k), sample=row, training=True)  # train split rows
     assert e.value != 0
     assert explained.stdout == str(e)  # the CLI's default split is the report's
     assert from_report == markdown_to_html(e.to_markdown())

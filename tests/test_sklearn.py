@@ -254,6 +254,57 @@ def test_one_epoch_matches_sklearn_mlp_with_the_documented_l2_mapping(kind):
         np.testing.assert_allclose(b, intercept, rtol=1e-10, atol=1e-12)
 
 
+def test_half_quadratic_regressor_matches_sklearn_mlp_with_its_own_learning_rate():
+    """scikit-learn's regressor trains on ½ Σ_j (a_j − y_j)² (its output error is a − y):
+    ``cost="half_quadratic"`` follows it step for step with the same learning rate and the
+    classifier's λ = α n/m_b, where the quadratic cost needs half the rate and twice the λ."""
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    rng = np.random.default_rng(1)
+    n, m_b, alpha, lr = 40, 8, 0.5, 0.05
+    X = rng.normal(size=(n, 3))
+    y = np.column_stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]])
+    sk = SkRegressor(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
+                     learning_rate_init=lr, alpha=alpha, batch_size=m_b, shuffle=False,
+                     random_state=0).partial_fit(X, y)
+    net = deltaprop.Network([3, 5, 2], activation="tanh", output="identity", cost="half_quadratic")
+    net.weights = [W.T for W in sk.coefs_]
+    net.biases = list(sk.intercepts_)
+    est = MLPRegressor.from_network(net, cost="half_quadratic", optimizer="sgd", learning_rate=lr,
+                                    l2=alpha * n / m_b, batch_size=m_b, shuffle=False)
+    sk.partial_fit(X, y)
+    est.partial_fit(X, y)
+    assert est.network_.cost_name == "half_quadratic"
+    for W, coef in zip(est.network_.weights, sk.coefs_):
+        np.testing.assert_allclose(W, coef.T, rtol=1e-10, atol=1e-12)
+    for b, intercept in zip(est.network_.biases, sk.intercepts_):
+        np.testing.assert_allclose(b, intercept, rtol=1e-10, atol=1e-12)
+
+
+def test_half_quadratic_with_twice_the_learning_rate_trains_like_quadratic():
+    """The ½ halves every gradient: plain SGD at 2α on half_quadratic takes the quadratic cost's
+    steps at α, and its loss curve is half the quadratic's (without L2)."""
+    X, y = _regression(n=60)
+    kw = dict(hidden_layer_sizes=(6,), optimizer="sgd", batch_size=10, epochs=4, random_state=0)
+    quad = MLPRegressor(cost="quadratic", learning_rate=0.01, **kw).fit(X, y)
+    half = MLPRegressor(cost="half_quadratic", learning_rate=0.02, **kw).fit(X, y)
+    assert half.network_.cost_name == "half_quadratic" and half.get_params()["cost"] == "half_quadratic"
+    for p, q in zip(_weights(half), _weights(quad)):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(half.loss_curve_, 0.5 * np.array(quad.loss_curve_), rtol=1e-12)
+    assert half.score(X, y) == pytest.approx(quad.score(X, y), rel=1e-10)
+
+
+def test_classifier_accepts_half_quadratic(cancer):
+    X_train, X_test, y_train, y_test = cancer
+    est = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), cost="half_quadratic",
+                                                        output="sigmoid", epochs=30, random_state=0))
+    est.fit(X_train, y_train)
+    net = est[-1].network_
+    assert net.cost_name == "half_quadratic" and net.activations[-1].name == "sigmoid" and net.sizes[-1] == 1
+    assert est.score(X_test, y_test) > 0.9
+
+
 # ----------------------------------------------------------------------------- sample weights
 def test_integer_sample_weights_equal_repeated_examples():
     X, y = load_wine(return_X_y=True)

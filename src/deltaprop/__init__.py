@@ -6,6 +6,8 @@ The public API:
     gradcheck(net, X, Y)                                           central differences vs backprop
     explain(net, X, Y, weight=(l, j, k))                           the chain rule with the numbers
     explain_layer(net, X, Y, layer=l), sensitivity(net, X, Y)
+    diagnose(net, X, Y, weights=..., biases=...)                   which classic mistake explains *your* gradients
+    courses.ng_ml, .ng_dl, .nielsen, .cs231n                       each course's layout both ways, and its checker
     save(net, path), load(path)                                    model files (.npz, no pickle)
     MLPClassifier, MLPRegressor                                    scikit-learn estimators
     one_hot(labels, n_classes)                                     class labels -> target rows
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .activations import get_activation
 from .costs import get_cost
+from .diagnose import Diagnosis, Finding, diagnose  # eager: the name is also a submodule's
 from .explain import explain, explain_layer, sensitivity  # eager: the name is also a submodule's
 from .gradcheck import GradcheckResult, gradcheck
 from .network import Gradients, Network
@@ -52,6 +55,9 @@ __all__ = [
     "explain",
     "explain_layer",
     "sensitivity",
+    "diagnose",
+    "Diagnosis",
+    "Finding",
     "save",
     "load",
     "one_hot",

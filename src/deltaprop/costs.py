@@ -41,6 +41,7 @@ from .kernels import _divide, _dot, _exp, _log, _logaddexp, _multiply, _negative
 __all__ = [
     "Cost",
     "Quadratic",
+    "HalfQuadratic",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "COSTS",
@@ -141,7 +142,10 @@ class Quadratic(Cost):
     class Head(kernels.Head):
         """C_x = Σ_k (a_k − y_k)² after softmax or any output with a kernel: Δ^L = 2(a − y) ⊙ g'(z)
         by the kernel, or for softmax the Jacobian product a ⊙ (u − Σ_k u_k a_k) with
-        u = 2(a − y) (``activations.Softmax``)."""
+        u = 2(a − y) (``activations.Softmax``). With ``half`` (``HalfQuadratic.Head``) C_x is
+        ½ Σ_k (a_k − y_k)² and u = a − y."""
+
+        half = False
 
         @classmethod
         def build(cls, g, c):
@@ -166,7 +170,10 @@ class Quadratic(Cost):
                 kernel.forward_out(z, a, tmp)
             _subtract(a, Y, delta)  # a − y
             cost = float(_vdot(delta, delta))
-            _multiply(delta, self.two, delta)  # u = ∂C_x/∂a = 2(a − y)
+            if self.half:
+                cost *= 0.5  # and u = ∂C_x/∂a = a − y as it stands
+            else:
+                _multiply(delta, self.two, delta)  # u = ∂C_x/∂a = 2(a − y)
             if kernel is None:
                 _multiply(delta, a, tmp)
                 _dot(tmp, ws.ones_out, R)  # Σ_k u_k a_k per row
@@ -176,6 +183,40 @@ class Quadratic(Cost):
                 kernel.backprop(z, a, delta, tmp)
             _multiply(delta, scale, delta)
             return cost
+
+
+class HalfQuadratic(Cost):
+    """C = (1/m) Σ_x ½ Σ_j (a_j − y_j)²,  ∂C_x/∂a = a − y  (Nielsen's C = 1/(2n) Σ_x ‖y − a‖²).
+
+    Half the quadratic cost, so every gradient is half of ``Quadratic``'s (L2 aside): plain SGD at
+    α here takes the quadratic cost's steps at α/2. The output error is δ^L = (a − y) ⊙ g'(z^L),
+    which is a − y itself for an identity output.
+    """
+
+    name = "half_quadratic"
+
+    def per_example(self, z, a, y):
+        diff = a - y
+        return 0.5 * np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
+
+    def grad_a(self, a, y):
+        return a - y
+
+    def formula(self, a, y, sum_over_j):
+        from .explain.mathdoc import MINUS, M, paren
+
+        return M("½ ", r"\frac{1}{2} ") + sum_over_j + paren(a + MINUS + y) + M("²", "^2")
+
+    def grad_formula(self, a, y):
+        from .explain.mathdoc import MINUS, paren
+
+        return paren(a + MINUS + y)
+
+    class Head(Quadratic.Head):
+        """``Quadratic.Head`` with C_x = ½ Σ_k (a_k − y_k)²: Δ^L = (a − y) ⊙ g'(z) by the kernel, or
+        for softmax a ⊙ (u − Σ_k u_k a_k) with u = a − y."""
+
+        half = True
 
 
 class BinaryCrossEntropy(Cost):
@@ -306,6 +347,7 @@ class CategoricalCrossEntropy(Cost):
 COSTS = {
     "quadratic": Quadratic,
     "mse": Quadratic,
+    "half_quadratic": HalfQuadratic,
     "binary_cross_entropy": BinaryCrossEntropy,
     "bce": BinaryCrossEntropy,
     "cross_entropy": CategoricalCrossEntropy,
@@ -314,12 +356,14 @@ COSTS = {
 
 
 def get_cost(spec) -> Cost:
-    """A Cost from its name ("quadratic", "binary_cross_entropy", "cross_entropy") or an instance."""
+    """A Cost from its name ("quadratic", "half_quadratic", "binary_cross_entropy",
+    "cross_entropy") or an instance."""
     if isinstance(spec, Cost):
         return spec
     if not isinstance(spec, str) or spec.lower() not in COSTS:
         raise ValueError(
-            f"unknown cost {spec!r}; expected one of: quadratic, binary_cross_entropy, cross_entropy"
+            f"unknown cost {spec!r}; expected one of: quadratic, half_quadratic, binary_cross_entropy, "
+            "cross_entropy"
         )
     return COSTS[spec.lower()]()
 

@@ -136,7 +136,8 @@ class Network:
     output : str, optional
         The output layer's activation (adds "softmax"); default: the same as the hidden layers.
     cost : str
-        "quadratic", "binary_cross_entropy" (sigmoid output) or "cross_entropy" (softmax output).
+        "quadratic" (Σ (a − y)²), "half_quadratic" (½ Σ (a − y)², Nielsen's), "binary_cross_entropy"
+        (sigmoid output) or "cross_entropy" (softmax output).
     init : str, optional
         "nielsen", "glorot"/"xavier", "he" or "ng" (see ``deltaprop.init``); default He for
         ReLU-family hidden layers, Nielsen otherwise.

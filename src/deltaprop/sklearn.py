@@ -23,12 +23,15 @@ How the targets reach the network
 * multi-label (y an indicator matrix (n_samples, n_labels)): one sigmoid output per label,
   binary cross-entropy; ``predict`` thresholds each probability at 0.5;
 * regression: one identity output per target column, quadratic cost
-  C = (1/m) Σ_x Σ_j (a_j − y_j)² (no ½, unlike scikit-learn's squared loss).
+  C = (1/m) Σ_x Σ_j (a_j − y_j)² (no ½, unlike scikit-learn's squared loss);
+  ``cost="half_quadratic"`` is C = (1/m) Σ_x ½ Σ_j (a_j − y_j)², the gradients scikit-learn's
+  regressor trains with.
 
 ``l2`` is deltaprop's λ of the whole training set: J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖²
 (every mini-batch step adds (λ/n) W). scikit-learn's ``alpha`` is a per-batch penalty
-α/(2 m_b) Σ‖W‖², so λ = α n / m_b for classifiers and λ = 2 α n / m_b for regressors
-(deltaprop's quadratic cost is twice scikit-learn's; see ``benchmarks/sklearn_compare.py``).
+α/(2 m_b) Σ‖W‖², so λ = α n / m_b for classifiers and for ``half_quadratic`` regressors, and
+λ = 2 α n / m_b with half the learning rate for quadratic regressors (deltaprop's quadratic cost
+is twice scikit-learn's; see ``benchmarks/sklearn_compare.py``).
 
 Randomness: ``random_state`` is None (fresh OS entropy, never NumPy's global state), an int
 (every ``fit`` is then reproducible), a ``numpy.random.Generator`` (used and advanced, like a
@@ -678,8 +681,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Output activation; None chooses a single sigmoid for binary problems, softmax for
         multi-class and one sigmoid per label for multi-label.
     cost : str or None, default=None
-        "cross_entropy" (softmax), "binary_cross_entropy" (sigmoid) or "quadratic"; None
-        chooses the cross-entropy that matches the output.
+        "cross_entropy" (softmax), "binary_cross_entropy" (sigmoid), "quadratic" or
+        "half_quadratic" (½ of the quadratic); None chooses the cross-entropy that matches the
+        output.
     init : str or None, default=None
         Weight initialiser ("nielsen", "glorot", "he", "ng"); None: He for ReLU-family hidden
         layers, Nielsen's N(0, 1/n_in) otherwise.
@@ -960,7 +964,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Output activation; None is "identity" (a linear output). Any of the engine's
         activations works, e.g. "sigmoid" for targets in (0, 1).
     cost : str or None, default=None
-        None is "quadratic", C = (1/m) Σ_x Σ_j (a_j − y_j)².
+        None is "quadratic", C = (1/m) Σ_x Σ_j (a_j − y_j)²; "half_quadratic" is
+        C = (1/m) Σ_x ½ Σ_j (a_j − y_j)², ∂C_x/∂a = a − y.
 
     Attributes are those of ``MLPClassifier`` without ``classes_``; ``validation_scores_``
     holds the validation R² of every epoch.

@@ -130,7 +130,7 @@ def head(task: str, n_classes: int | None = None, output=None, cost=None) -> tup
     if output is None:
         if cost == "cross_entropy":
             output = "softmax"
-        elif cost in ("binary_cross_entropy", "quadratic") or task == "multilabel" or n_classes == 2:
+        elif cost in ("binary_cross_entropy", "quadratic", "half_quadratic") or task == "multilabel" or n_classes == 2:
             output = "sigmoid"
         else:
             output = "softmax"

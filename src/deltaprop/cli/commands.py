@@ -8,3 +8,4 @@ from . import info  # noqa: F401
 from . import gradcheck  # noqa: F401
 from . import explain  # noqa: F401
 from . import report  # noqa: F401
+from . import diagnose  # noqa: F401

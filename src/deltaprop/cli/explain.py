@@ -10,7 +10,8 @@
 0-based), ``--bias L:J`` names ``net.biases[L-1][J]``, whatever the notation they are shown in.
 The data are a split (default: train, ``deltaprop.defaults.EXPLAIN_SPLIT``, the same examples
 the report explains) of the data set the model was trained on, passed through the model's
-preprocessing; without ``--sample`` the cost is averaged over the whole split.
+preprocessing; without ``--sample`` the cost is averaged over the whole split. Only the rows
+of the train split are called training examples (Nielsen: training inputs) in the text.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def explain_command(
             X, Y = _one_row(X, Y, sample)
         result = rank_parameters(net, X, Y, top=top, l2=l2, notation=notation)
     else:
-        result = explain(net, X, Y, weight=w, bias=b, sample=sample, notation=notation, l2=l2)
+        result = explain(net, X, Y, weight=w, bias=b, sample=sample, notation=notation, l2=l2,
+                         training=not demo and split.lower() == "train")  # the text may call them so
     text = result.to_markdown() if output_format == "markdown" else str(result)
     typer.echo(plain(text, keep_newlines=True), nl=False)  # labels and column names stay text
 

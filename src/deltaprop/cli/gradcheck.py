@@ -19,7 +19,7 @@ def gradcheck(
     layers: Optional[str] = typer.Option(None, help="Sizes of a fresh network, input and output included, e.g. 4,5,3."),
     activation: str = typer.Option("sigmoid", help="Hidden activation of the fresh network."),
     output: Optional[str] = typer.Option(None, help="Output activation of the fresh network."),
-    cost: str = typer.Option("quadratic", help="Cost of the fresh network."),
+    cost: str = typer.Option("quadratic", help="Cost of the fresh network: quadratic, half_quadratic, binary_cross_entropy, cross_entropy."),
     samples: int = typer.Option(8, help="Random examples to check on."),
     l2: float = typer.Option(0.0, help="L2 regularisation λ."),
     max_checks: int = typer.Option(50, help="Entries checked per array (sampled beyond this)."),

@@ -184,7 +184,7 @@ def train(
     layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes, comma separated, e.g. 16,16 (default: {D['layers']})."),
     activation: Optional[str] = typer.Option(None, help=f"Hidden activation: relu, sigmoid, tanh, leaky_relu, identity (default: {D['activation']})."),
     output: Optional[str] = typer.Option(None, help="Output activation (default: by the task — sigmoid for two classes, softmax for more, identity for regression)."),
-    cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic (default: the one that matches the output)."),
+    cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic, half_quadratic (½ Σ (a − y)², Nielsen's) (default: the one that matches the output)."),
     init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation)."),
     epochs: Optional[int] = typer.Option(None, help=f"Passes over the training set (default: {D['epochs']})."),
     batch_size: Optional[int] = typer.Option(None, help=f"Examples per mini-batch (default: {D['batch_size']})."),

@@ -167,11 +167,14 @@ class Derivation:
     numeric: float
     relative_error: float
     dtype: str
+    #: Whether the rows of X are training examples: only then does the text say "training".
+    training: bool = False
 
 
-def derive(net, X, Y, kind, l, j, k, sample, l2, eps) -> Derivation:
+def derive(net, X, Y, kind, l, j, k, sample, l2, eps, training=False) -> Derivation:
     """The numbers behind ∂C/∂θ for θ = W^l[j, k] (``kind="weight"``) or b^l[j] (``"bias"``),
-    for the batch (``sample=None``) or example ``sample`` alone (module docstring)."""
+    for the batch (``sample=None``) or example ``sample`` alone (module docstring);
+    ``training``: the rows of X are training examples (the text then says so)."""
     work = float64_network(net)
     X, Y = work.check_XY(X, Y)
     m = X.shape[0]
@@ -224,6 +227,7 @@ def derive(net, X, Y, kind, l, j, k, sample, l2, eps) -> Derivation:
         numeric=numeric,
         relative_error=_relative_error(value, numeric),
         dtype=net.dtype.name,
+        training=bool(training),
     )
 
 

@@ -129,7 +129,7 @@ def _header(doc, d, n):
     )
     doc.para(*n.describe_parameter(d.kind, d.l, d.j, d.k, Code(engine_ref(d.kind, d.l, d.j, d.k))))
     if d.sample is not None:
-        text = f"for {n.example(d.x0)} of the batch of m = {d.m}"
+        text = f"for {n.example(d.x0, d.training)} of the batch of m = {d.m}"
         if d.l2:
             text += f"; its cost carries its share λ/(2m) Σ‖W‖² of the L2 penalty (λ = {d.l2:g}, m = {d.m})"
         doc.para(text)
@@ -137,7 +137,7 @@ def _header(doc, d, n):
         doc.para(
             f"averaged over the batch of m = {d.m} examples"
             + (f" with L2 λ = {d.l2:g}" if d.l2 else "")
-            + f"; steps 1–{3 if d.l < L else 2} follow {n.example(d.x0)}"
+            + f"; steps 1–{3 if d.l < L else 2} follow {n.example(d.x0, d.training)}"
         )
 
 
@@ -173,8 +173,8 @@ def _forward_section(doc, d, n, step):
             doc.item(*_z_line(d, n, q, 0))
             doc.item(n.a(q, 0) + EQ + n.act(g, q) + paren(n.z(q, 0)) + EQ + num(d.a[q][0]))
             continue
-        zq = n.weight_matrix(q) + " " + n.a(q - 1) + PLUS + n.bias_vector(q)
-        doc.item(n.z(q) + EQ + zq + EQ + vector(d.z[q]))
+        zq, note = n.z_vector_form(q)
+        doc.item(n.z(q) + EQ + zq + EQ + vector(d.z[q]), *note)
         doc.item(n.a(q) + EQ + n.act(g, q) + paren(n.z(q)) + EQ + vector(d.a[q]))
     doc.item(n.y() + EQ + _vec_or_scalar(d.y), " (the target)")
     cost = n.example_cost(d.x0)
@@ -225,9 +225,9 @@ def _output_section(doc, d, n, step):
         else:
             reason = [
                 "softmax + cross-entropy: ",
-                partial(cx, n.a(L, "j")) + EQ + M("−y_j/a_j", r"-y_j/a_j"),
-                " and ", M("∂a_j/∂z_k = a_j(1[j=k] − a_k)", r"\partial a_j/\partial z_k = a_j(1[j=k] - a_k)"),
-                ", so ", M("δ_k = a_k Σ_j y_j − y_k = a_k − y_k", r"\delta_k = a_k \sum_j y_j - y_k = a_k - y_k"),
+                partial(cx, n.a(L, "j'")) + EQ + M("−y_j'/a_j'", r"-y_{j'}/a_{j'}"),
+                " and ", M("∂a_j'/∂z_j = a_j'(1[j'=j] − a_j)", r"\partial a_{j'}/\partial z_j = a_{j'}(1[j'=j] - a_j)"),
+                ", so ", M("δ_j = a_j Σ_j' y_j' − y_j = a_j − y_j", r"\delta_j = a_j \sum_{j'} y_{j'} - y_j = a_j - y_j"),
                 " because the targets of an example sum to 1",
             ]
         doc.item(*reason)
@@ -242,9 +242,9 @@ def _output_section(doc, d, n, step):
         s = float(np.dot(a, grad_a))
         doc.item(
             _grad_a_formula(d, n), "; softmax mixes the outputs (",
-            M("∂a_i/∂z_j = a_i(1[i=j] − a_j)", r"\partial a_i/\partial z_j = a_i(1[i=j] - a_j)"), "), so ",
+            M("∂a_j'/∂z_j = a_j'(1[j'=j] − a_j)", r"\partial a_{j'}/\partial z_j = a_{j'}(1[j'=j] - a_j)"), "), so ",
             n.delta(L, "j") + EQ + n.a(L, "j") + paren(partial(cx, n.a(L, "j")) + MINUS + M("s")),
-            " with ", M("s = Σ_i a_i ∂C/∂a_i", r"s = \sum_i a_i \, \partial C/\partial a_i") + EQ + num(s),
+            " with ", M("s = Σ_j' a_j' ∂C/∂a_j'", r"s = \sum_{j'} a_{j'} \, \partial C/\partial a_{j'}") + EQ + num(s),
         )
         for i in rows:
             doc.item(
@@ -266,7 +266,10 @@ def _output_section(doc, d, n, step):
             )
     if hidden:
         doc.item(f"… and {hidden} more output neurons the same way", level=2)
-    if d.l < L and d.sizes[L] > 1:
+    form = None if closed or g.name == "softmax" else n.output_error_form(_grad_a_vector(d, n), g, L)
+    if form is not None:
+        doc.item(n.delta(L) + EQ + form[0] + EQ + _vec_or_scalar(delta), *form[1])
+    elif d.l < L and d.sizes[L] > 1:
         doc.item(n.delta(L) + EQ + vector(delta))
 
 
@@ -277,6 +280,12 @@ def _grad_a_rhs(d, n, j) -> M:
     a = n.a(L, j)
     formula = d.cost_function.grad_formula(a, n.y(j))
     return partial(n.example_cost(d.x0), a) if formula is None else formula
+
+
+def _grad_a_vector(d, n) -> M | None:
+    """∂C_x/∂a^L for the whole output layer, as the cost states it (2(a^L − y), (a^L − y)), or None."""
+    L = len(d.sizes) - 1
+    return d.cost_function.grad_formula(n.a(L), n.y())
 
 
 def _grad_a_formula(d, n) -> M:
@@ -323,14 +332,15 @@ def _path_sum(doc, d, n, q, j):
         inner = n.weight(q + 1, 0, j) + " " + n.delta(q + 1, 0)
         doc.item(n.delta(q, j) + EQ + inner + CDOT + gp_sym, ": the one path from this neuron to the cost")
     else:
-        inner = SUM + M("_i", "_{i}") + " " + n.weight(q + 1, "i", j) + " " + n.delta(q + 1, "i")
+        p = n.path_index
+        inner = SUM + M(f"_{p}", f"_{{{p}}}") + " " + n.weight(q + 1, p, j) + " " + n.delta(q + 1, p)
         doc.item(
             n.delta(q, j) + EQ + paren(inner) + CDOT + gp_sym,
             f": the sum over the {n_next} neurons of layer {n.layer_label(q + 1)}, one path each",
         )
     order, elided = _largest(terms)
     for i in order:
-        tag = M(f"i={n.index(int(i))}: ", f"i={n.index(int(i))}:\\;") if n_next > 1 else M("")
+        tag = M(f"{n.path_index}={n.index(int(i))}: ", f"{n.path_index}={n.index(int(i))}:\\;") if n_next > 1 else M("")
         doc.item(
             tag + n.weight(q + 1, int(i), j) + CDOT + n.delta(q + 1, int(i)) + EQ
             + num(w_col[i]) + CDOT + num(delta_next[i], wrap=True) + EQ + num(terms[i]),

@@ -105,6 +105,7 @@ def explain(
     notation: str = "3b1b",
     l2: float = 0.0,
     eps: float = 1e-5,
+    training: bool = False,
 ) -> Explanation:
     """Explain ∂C/∂w_jk^l (``weight=(l, j, k)``, the entry ``net.weights[l-1][j, k]``) or
     ∂C/∂b_j^l (``bias=(l, j)``, ``net.biases[l-1][j]``) with the numbers of this network.
@@ -112,14 +113,16 @@ def explain(
     X is (m, n_0), Y is (m, n_L). ``sample=i`` explains the cost of example X[i] alone,
     ``sample=None`` the cost averaged over the batch. ``notation`` is "3b1b", "nielsen",
     "ng-ml" or "ng-dl"; ``l2`` is λ of the penalty λ/(2m) Σ‖W‖² (see ``deltaprop.explain.derive``
-    for its share in one example's cost); ``eps`` the step of the central difference.
+    for its share in one example's cost); ``eps`` the step of the central difference;
+    ``training``: the rows of X are training examples (the text then calls them so).
     """
     check_network(net)
     kind, l, j, k = check_parameter(net, weight, bias)
     key = notation_key(notation)
     l2 = check_l2(l2)
     eps = check_eps(eps)
-    return Explanation(derivation=derive(net, X, Y, kind, l, j, k, sample, l2, eps), notation=key)
+    derivation = derive(net, X, Y, kind, l, j, k, sample, l2, eps, training=bool(training))
+    return Explanation(derivation=derivation, notation=key)
 
 
 def demo_chain():

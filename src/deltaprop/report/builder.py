@@ -275,7 +275,7 @@ def _derivations(net, ds, parameter_ids, rows) -> dict:
         spec = {"weight": (l, j, k)} if kind == "weight" else {"bias": (l, j)}
         per_example = []
         for row in rows:
-            e = explain(net, X, Y, sample=int(row), notation="3b1b", **spec)
+            e = explain(net, X, Y, sample=int(row), notation="3b1b", training=defaults.EXPLAIN_SPLIT == "train", **spec)
             per_example.append(
                 {key: markdown_to_html(dataclasses.replace(e, notation=key).to_markdown()) for key in NOTATIONS}
             )

@@ -8,6 +8,20 @@ logic every course shares (w, b, z, a, δ with a layer superscript and neuron su
 the cost) and the pieces of an explanation in which courses differ (how a parameter is
 described, the z line, the batch average, the layer view's matrices); each preset module
 overrides what its course names or lays out differently.
+
+Index letters
+-------------
+One letter never means two things in one derivation. Neurons are j (a neuron of layer l, and
+the output neurons in the cost and in δ^L) and k (a neuron of layer l−1, the column of W^l);
+j′ is a second output neuron (softmax's Jacobian); ``path_index`` counts the neurons of layer
+l+1 in the sum over paths; ``example_letter`` counts the examples (Σ_x C_x, and the tags of the
+per-example terms) and is never a neuron index; l counts layers (Σ_l ‖W^l‖²).
+
+Training rows
+-------------
+An explanation calls a row of X a *training* example (Nielsen: a training input) only when it
+is told that the rows are the training split (``Derivation.training``); otherwise it says
+example.
 """
 
 from __future__ import annotations
@@ -56,6 +70,10 @@ class Notation:
     drop_single_index = False
     #: Columns are examples (Ng DL) rather than rows (the engine) or single vectors.
     columns_are_examples = False
+    #: The letter of the example in sums over the batch and lists of per-example terms.
+    example_letter = "x"
+    #: The letter of a neuron of layer l+1 in the sum over paths δ^l_j = Σ_i w_ij δ_i g'(z_j).
+    path_index = "i"
 
     def __init__(self, sizes):
         self.sizes = [int(s) for s in sizes]
@@ -134,17 +152,27 @@ class Notation:
         """The cost of example i alone."""
         return M("C") + M(sub_text("x"), "_{x}")
 
+    def _example_sum(self) -> M:
+        """Σ_x, the sum over the examples of the batch."""
+        x = self.example_letter
+        return SUM + M(f"_{x}", f"_{{{x}}}")
+
+    def _cost_of(self) -> M:
+        """C_x: the cost of example x, x the example letter (the summand of the batch cost)."""
+        x = self.example_letter
+        return M(f"C_{x}", f"C_{{{x}}}")
+
     def batch_cost(self) -> M:
         """The batch cost as the average of the examples' costs (without the penalty)."""
-        return frac("1", "m") + " " + SUM + M("_x C_x", "_{x} C_{x}")
+        return frac("1", "m") + " " + self._example_sum() + " " + self._cost_of()
 
     def penalty(self) -> M:
         """The L2 penalty λ/(2m) Σ‖W‖² in the course's symbols (biases excluded)."""
         return frac(LAMBDA, "2m") + " " + SUM + M("_l ‖W^l‖²", r"_{l} \lVert W^{l} \rVert^2")
 
-    def example(self, i: int) -> str:
-        """Prose naming example i (row i of X)."""
-        return f"example x = row {i} of X"
+    def example(self, i: int, training: bool = False) -> str:
+        """Prose naming example i (row i of X): a training example only when ``training``."""
+        return f"{_training(training)}example x = row {i} of X"
 
     def example_tag(self, i: int) -> M:
         """A short label for example i in a list of per-example terms."""
@@ -195,7 +223,7 @@ class Notation:
         """Lines for the gradient of the whole W^l over a batch of m examples, with shapes."""
         n, n_prev = self.sizes[l], self.sizes[l - 1]
         per_example = self.delta(l) + " " + paren(self.a(l - 1)) + TRANSPOSE
-        form = self.grad(self.cost(), self.weight_matrix(l)) + EQ + frac("1", "m") + " " + SUM + M("_x", "_{x}") + " " + per_example
+        form = self.grad(self.cost(), self.weight_matrix(l)) + EQ + frac("1", "m") + " " + self._example_sum() + " " + per_example
         if l2:
             form = form + PLUS + frac(LAMBDA, "m") + " " + self.weight_matrix(l)
         return [
@@ -204,7 +232,7 @@ class Notation:
         ]
 
     def bias_grad_form(self, l: int) -> list:
-        return [[self.grad(self.cost(), self.bias_vector(l)) + EQ + frac("1", "m") + " " + SUM + M("_x", "_{x}") + " " + self.delta(l)]]
+        return [[self.grad(self.cost(), self.bias_vector(l)) + EQ + frac("1", "m") + " " + self._example_sum() + " " + self.delta(l)]]
 
     # -- how a course lays out an explanation ------------------------------------------------
     def parameter(self, kind: str, l: int, j, k=None) -> M:
@@ -238,6 +266,18 @@ class Notation:
         """Σ_k w^q_{j,k} a^{q−1}_k."""
         return SUM + M("_k", "_{k}") + " " + self.weight(q, j, "k") + " " + self.a(q - 1, "k")
 
+    def z_vector_form(self, q: int) -> tuple[M, list]:
+        """z^q = W^q a^{q−1} + b^q for the whole layer q: the right-hand side, and the parts of a
+        note on it (none here)."""
+        return self.weight_matrix(q) + " " + self.a(q - 1) + PLUS + self.bias_vector(q), []
+
+    def output_error_form(self, grad_a: M | None, g, L: int) -> tuple[M, list] | None:
+        """δ^L in vector form for the general case δ^L = ∂C_x/∂a^L ⊙ g'(z^L): the right-hand
+        side and the parts of a note, ``grad_a`` being the cost's ∂C_x/∂a^L in vector symbols
+        (None where the cost states none); None where the course shows δ^L only neuron by
+        neuron (every preset but Nielsen's)."""
+        return None
+
     def z_line(self, q: int, j, value: float) -> list:
         """Parts of the line z^q_j = Σ_k w^q_{j,k} a^{q−1}_k + b^q_j = value (layer q−1 has more
         than one neuron)."""
@@ -247,8 +287,8 @@ class Notation:
         """Parts of the line that writes the batch gradient as an average over the examples
         (``dz`` = ``dz_dtheta``; ``l2``: the (λ/m) w term applies)."""
         param = self.parameter(kind, l, j, k)
-        return [self.grad(self.cost(), param) + EQ + frac("1", "m") + " " + SUM + M("_x", "_{x}") + " "
-                + self.grad(M("C_x"), param) + (PLUS + frac(LAMBDA, "m") + " " + param if l2 else M("")),
+        return [self.grad(self.cost(), param) + EQ + frac("1", "m") + " " + self._example_sum() + " "
+                + self.grad(self._cost_of(), param) + (PLUS + frac(LAMBDA, "m") + " " + param if l2 else M("")),
                 ": every example adds its own term"]
 
     def batch_sum(self, kind: str, l: int, j: int, k) -> M:
@@ -269,6 +309,11 @@ class Notation:
         """∂C/∂W^l (engine ``grad_W`` (n_l, n_{l−1})): the line that introduces it, and the matrix."""
         return [self.weight_matrix_grad(l) + " " + self.weight_matrix_shape(l), ":"], matrix(grad_W)
 
+
+
+def _training(training: bool) -> str:
+    """"training " before the word example when the rows are the training split, else nothing."""
+    return "training " if training else ""
 
 
 _ACT_NAMES = {"tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "identity": "id", "softmax": "softmax"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..mathdoc import ARROW, EQ, LAMBDA, PLUS, SUM, TRANSPOSE, Code, M, frac, matrix, of_example, paren, shape
-from .base import Notation
+from .base import Notation, _training
 
 
 class NgDL(Notation):
@@ -11,7 +11,8 @@ class NgDL(Notation):
     (n^[l], n^[l−1]) and b^[l], examples are the *columns* (X is (n_x, m)), Z^[l] = W^[l] A^[l−1]
     + b^[l]; for one example dz^[l] = ∂ℒ/∂z^[l] (dZ^[l] stacks them as columns), dA^[l−1] =
     W^[l]ᵀ dZ^[l], dW^[l] = (1/m) dZ^[l] A^[l−1]ᵀ, db^[l] = (1/m) Σ_i dZ^[l](i); ℒ^(i) is the loss
-    of example (i) and J = (1/m) Σ_i ℒ^(i). Units count from 1."""
+    of example (i) and J = (1/m) Σ_i ℒ^(i). Units j, k count from 1; i is only ever the
+    example (the sum over paths runs over units p)."""
 
     key = "ng-dl"
     title = "Ng DL"
@@ -20,6 +21,8 @@ class NgDL(Notation):
     neuron_base = 1
     sup_style = "bracket"
     columns_are_examples = True
+    example_letter = "i"
+    path_index = "p"
 
     def weight(self, l, j, k):
         return M("W") + self.sup(l) + self._pair(l, j, k)
@@ -39,8 +42,8 @@ class NgDL(Notation):
     def example_cost(self, i):
         return M("ℒ^(i)", r"\mathcal{L}^{(i)}")
 
-    def example(self, i):
-        return f"example (i) with i = {i + 1} (column {i + 1} of X, row {i} of deltaprop's X)"
+    def example(self, i, training=False):
+        return f"{_training(training)}example (i) with i = {i + 1} (column {i + 1} of X, row {i} of deltaprop's X)"
 
     def example_tag(self, i):
         return M(f"i={i + 1}", f"i={i + 1}")

@@ -22,25 +22,29 @@ from ..mathdoc import (
     shape,
     sub_text,
 )
-from .base import Notation
+from .base import Notation, _training
 
 
 class NgML(Notation):
     """Andrew Ng, *Machine Learning* (Coursera): layers 1..L with the input a^(1) = x; Θ^(l)
     maps layer l to layer l+1 and has a bias column: Θ^(l) is s_{l+1} × (s_l + 1), column 0
-    multiplies the bias unit a_0^(l) = 1, so the bias of unit j is Θ^(l)_{j,0} (no separate b).
-    Units count from 1. δ^(l), the accumulator Δ^(l) = Σ_i δ^(l+1) (a^(l))ᵀ, D^(l) = ∂J/∂Θ^(l)
-    = (1/m) Δ^(l) + (λ/m) Θ^(l) (column 0 unregularised), cost(i) for example i, J(Θ)."""
+    multiplies the bias unit a_0^(l) = 1, so the bias of unit j is Θ^(l)_{j,0} (no separate b)
+    and z^(l+1) = Θ^(l) a^(l) with the bias unit prepended to a^(l). Units j, k count from 1;
+    i is the example (cost(i), the superscript (i)) and never a unit: the sum over paths runs
+    over units p. δ^(l), the accumulator Δ^(l) = Σ_i δ^(l+1) (a^(l))ᵀ, D^(l) = ∂J/∂Θ^(l)
+    = (1/m) Δ^(l) + (λ/m) Θ^(l) (column 0 unregularised), J(Θ)."""
 
     key = "ng-ml"
     title = "Ng ML"
     summary = (
         "the input is layer 1, Θ^(l) maps layer l to l+1 with the bias as column 0 "
-        "(bias unit a_0 = 1), units counted from 1, examples (i) from 1"
+        "(bias unit a_0^(l) = 1), units counted from 1, examples (i) from 1"
     )
     input_layer = 1
     neuron_base = 1
     sup_style = "paren"
+    example_letter = "i"
+    path_index = "p"
 
     def weight(self, l, j, k):
         # W^l maps engine layer l−1 (course layer l) to engine layer l: that is Θ^(l).
@@ -69,10 +73,10 @@ class NgML(Notation):
         return frac("1", "m") + " " + SUM + M("_i cost(i)", r"_{i} \mathrm{cost}(i)")
 
     def penalty(self):
-        return frac(LAMBDA, "2m") + " " + SUM + M("_l Σ_i Σ_{j≥1} (Θ^(l)_{ij})²", r"_{l} \sum_{i} \sum_{j \geq 1} (\Theta^{(l)}_{ij})^2")
+        return frac(LAMBDA, "2m") + " " + SUM + M("_l Σ_j Σ_{k≥1} (Θ^(l)_{j,k})²", r"_{l} \sum_{j} \sum_{k \geq 1} (\Theta^{(l)}_{j,k})^2")
 
-    def example(self, i):
-        return f"example (i) with i = {i + 1} (row {i} of X; examples count from 1)"
+    def example(self, i, training=False):
+        return f"{_training(training)}example (i) with i = {i + 1} (row {i} of X; examples count from 1)"
 
     def example_tag(self, i):
         return M(f"i={i + 1}", f"i={i + 1}")
@@ -115,9 +119,10 @@ class NgML(Notation):
             ["for i = 1..m: ", acc, " with ", self.a(l - 1), " including the bias unit ", self.bias_unit(l - 1), " = 1: ",
              shape(s, 1), " ", shape(1, s_prev + 1), ARROW, shape(s, s_prev + 1)],
         ]
-        reg = (PLUS + frac(LAMBDA, "m") + " " + self.weight_matrix(l) + M("_{ij}", "_{ij}")) if l2 else M("")
-        lines.append([D + M("_{ij}", "_{ij}") + EQ + frac("1", "m") + " " + Delta + M("_{ij}", "_{ij}") + reg,
-                      " (for j ≥ 1; column j = 0, the bias, is not regularised)" if l2 else " (column 0 is the bias)"])
+        jk = M("_{j,k}", "_{j,k}")
+        reg = (PLUS + frac(LAMBDA, "m") + " " + self.weight_matrix(l) + jk) if l2 else M("")
+        lines.append([D + jk + EQ + frac("1", "m") + " " + Delta + jk + reg,
+                      " (for k ≥ 1; column k = 0, the bias, is not regularised)" if l2 else " (column 0 is the bias)"])
         return lines
 
     def bias_grad_form(self, l):
@@ -140,6 +145,13 @@ class NgML(Notation):
     def weight_matrix_shape(self, l):
         """Θ has the bias column: s_{l+1} × (s_l + 1)."""
         return shape(self.sizes[l], self.sizes[l - 1] + 1)
+
+    def z_vector_form(self, q):
+        """z^(l+1) = Θ^(l) a^(l), a^(l) with its bias unit: (s_{l+1} × (s_l + 1)) times (s_l + 1)."""
+        s, s_prev = self.sizes[q], self.sizes[q - 1]
+        return self.weight_matrix(q) + " " + self.a(q - 1), [
+            " (", self.a(q - 1), " with the bias unit ", self.bias_unit(q - 1), " = 1 prepended: ",
+            shape(s, s_prev + 1), " ", shape(s_prev + 1), ARROW, shape(s), ")"]
 
     def z_line(self, q, j, value):
         return [self.z(q, j) + EQ + self._weighted_sum(q, j) + EQ + num(value),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from ..mathdoc import SUM, M, frac, sub_text
-from .base import Notation
+from ..mathdoc import M, sub_text
+from .base import Notation, _training
 
 
 class ThreeBlueOneBrown(Notation):
     """3Blue1Brown, chapter 4 ("Backpropagation calculus"): layers counted back from the output
-    L (a^(L−1) feeds a^(L)), neurons from 0 (a_0^(L−1)), w_jk^(L), b_j^(L), z^(L), C_0 the cost
-    of the first example and C the average; δ^(L) = ∂C_0/∂z^(L) names the video's chain-rule
-    product ∂a/∂z · ∂C/∂a. Single-neuron layers drop their subscript, as in the video's chain."""
+    L (a^(L−1) feeds a^(L)), neurons j, k from 0 (a_0^(L−1)), w_jk^(L), b_j^(L), z^(L), C_0 the
+    cost of the first example, C_x of example x and C = (1/m) Σ_x C_x (the video sums over the
+    examples with k, its letter for the neurons of layer L−1 too; here k is only a neuron);
+    δ^(L) = ∂C_0/∂z^(L) names the video's chain-rule product ∂a/∂z · ∂C/∂a. Single-neuron
+    layers drop their subscript, as in the video's chain."""
 
     key = "3b1b"
     title = "3Blue1Brown"
-    summary = "layers counted back from the output L (L-1, L-2, ...), neurons from 0, C_k the cost of example k"
+    summary = "layers counted back from the output L (L-1, L-2, ...), neurons from 0, C_x the cost of example x (C_0 the first)"
     input_layer = 0
     neuron_base = 0
     sup_style = "paren"
@@ -33,14 +35,11 @@ class ThreeBlueOneBrown(Notation):
     def example_cost(self, i):
         return M(f"C{sub_text(str(i))}", f"C_{{{i}}}")
 
-    def batch_cost(self):
-        return frac("1", "m") + " " + SUM + M("_k C_k", "_{k} C_{k}")
-
-    def example(self, i):
-        return f"example k = {i} (row {i} of X)"
+    def example(self, i, training=False):
+        return f"{_training(training)}example x = {i} (row {i} of X)"
 
     def example_tag(self, i):
-        return M(f"k={i}", f"k={i}")
+        return M(f"x={i}", f"x={i}")
 
     def input_note(self):
         return "the input layer"

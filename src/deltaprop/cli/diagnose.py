@@ -1,0 +1,160 @@
+"""``deltaprop diagnose``: what is wrong with *your* backpropagation, in your course's notation.
+
+    deltaprop diagnose --course ng-ml nnCostFunction.py      (or nnCostFunction.m with Octave)
+    deltaprop diagnose --course ng-ml --grad mygrad.mat      (J and grad saved from Octave)
+    deltaprop diagnose --course ng-dl dnn_app_utils.py       (L_model_backward / backward_propagation)
+    deltaprop diagnose --course nielsen network.py           (class Network, its backprop)
+    deltaprop diagnose --course cs231n neural_net.py         (class TwoLayerNet, its loss)
+
+The learner's file is imported (it is their own code: it runs), the course's function or class
+is found by the name the course gives it, the course's own test set-up is run through
+``deltaprop.courses.<course>``, and the ``Diagnosis`` is printed. Exit 0 when every gradient is
+right, 1 when a finding says what is wrong, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import app, fail
+from .common import plain
+
+#: --course -> (module in deltaprop.courses, the names the course gives the learner's code)
+COURSES = {
+    "ng-ml": ("ng_ml", ("nnCostFunction", "nn_cost_function")),
+    "ng-dl": ("ng_dl", ("L_model_backward", "backward_propagation")),
+    "nielsen": ("nielsen", ("Network", "backprop")),
+    "cs231n": ("cs231n", ("TwoLayerNet",)),
+}
+OCTAVE = ("octave-cli", "octave")
+
+
+def import_solution(path: Path):
+    """The learner's module, imported from ``path`` with its folder on sys.path (so that its
+    own helper modules import as in the course)."""
+    if not path.is_file():
+        fail(f"{path}: no such file; give the .py file that holds your solution")
+    folder = str(path.resolve().parent)
+    spec = importlib.util.spec_from_file_location(f"_deltaprop_solution_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        fail(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the learner's code: any error is theirs to see, in one line
+        tb = exc.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == str(path):
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        where = f" (line {line})" if line else ""
+        fail(f"importing {path} failed{where}: {type(exc).__name__}: {plain(exc)}")
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+    return module
+
+
+def find_solution(module, path: Path, course: str):
+    """The course's function or class in the learner's module, by the course's names."""
+    names = COURSES[course][1]
+    for name in names:
+        found = getattr(module, name, None)
+        if found is not None:
+            return name, found
+    fail(f"{path} defines none of {', '.join(names)}: the --course {course} checker calls your code by that name")
+
+
+def run_octave(path: Path, lambda_: float):
+    """J and grad of an ``nnCostFunction.m`` on the course's debug set-up, run by Octave."""
+    from ..courses import ng_ml
+
+    octave = next((shutil.which(name) for name in OCTAVE if shutil.which(name)), None)
+    if octave is None:
+        lines = "\n".join("    " + line for line in ng_ml.OCTAVE_SAVE_LINES.strip().splitlines())
+        fail(
+            f"{path} is Octave code and octave-cli is not installed (Debian: apt-get install octave); "
+            f"or run these lines in Octave, in the folder of {path.name}, and pass --grad mygrad.mat:\n{lines}"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "mygrad.mat"
+        script = ng_ml.OCTAVE_SAVE_LINES.replace("mygrad.mat", str(target)).replace(
+            "lambda = 0", f"lambda = {lambda_!r}")
+        done = subprocess.run(
+            [octave, "--no-gui", "--quiet", "--eval", f"addpath('{path.resolve().parent}'); {script}"],
+            capture_output=True, text=True, timeout=300,
+        )
+        if done.returncode != 0 or not target.exists():
+            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            fail(f"Octave could not run {path}: {plain(reason)}")
+        return ng_ml.load_mat(target)
+
+
+def diagnosis_for(course: str, solution: Optional[Path], grad: Optional[Path], lambda_: float, reg: float):
+    """Run the course's checker on the learner's code (or saved gradient) → Diagnosis."""
+    module = importlib.import_module(f"deltaprop.courses.{COURSES[course][0]}")
+    if grad is not None:
+        if course != "ng-ml":
+            fail("--grad takes the J and grad that Octave saved for --course ng-ml")
+        saved = module.load_mat(grad)  # (the saved λ, when the file has it, is the one it ran with)
+        return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=saved.get("lambda", lambda_))
+    if solution is None:
+        fail("give the file with your solution (or --grad FILE.mat for --course ng-ml)")
+    if solution.suffix.lower() == ".m":
+        if course != "ng-ml":
+            fail(f"{solution} is Octave code; only --course ng-ml takes Octave files")
+        saved = run_octave(solution, lambda_)
+        return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=lambda_)
+    name, found = find_solution(import_solution(solution), solution, course)
+    if course == "ng-ml":
+        return module.check_nn_gradients(found, lambda_=lambda_)
+    if course == "ng-dl":
+        if name == "L_model_backward":
+            return module.check_L_model_backward(found)
+        return module.check_backward_propagation(found)
+    if course == "nielsen":
+        return module.check_backprop(found)
+    return module.check_loss(found, reg=reg)
+
+
+@app.command("diagnose")
+def diagnose_command(
+    solution: Optional[Path] = typer.Argument(None, help="Your solution: a .py file (or nnCostFunction.m for ng-ml)."),
+    course: str = typer.Option(..., "--course", help="ng-ml, ng-dl, nielsen or cs231n."),
+    grad: Optional[Path] = typer.Option(None, "--grad", help="ng-ml: a .mat file with J and grad saved from Octave (see the lines this command prints without Octave)."),
+    lambda_: float = typer.Option(0.0, "--lambda", help="ng-ml: the regularisation λ to check with."),
+    reg: float = typer.Option(0.1, "--reg", help="cs231n: the regularisation strength to check with."),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+):
+    """Run your backpropagation the way your course's gradient check does, and say what is wrong
+    with it — which classic mistake explains your numbers — in the course's notation."""
+    course = course.lower()
+    if course not in COURSES:
+        fail(f"--course must be one of {', '.join(COURSES)}, got {course!r}")
+    result = diagnosis_for(course, solution, grad, lambda_, reg)
+    if as_json:
+        from .common import to_json
+
+        findings = [
+            {"kind": f.kind, "array": f.array, "message": f.message, "expected": f.expected, "given": f.given,
+             "index": None if f.index is None else list(f.index), "factor": f.factor}
+            for f in result.findings
+        ]
+        typer.echo(to_json({"course": course, "ok": result.ok, "findings": findings}), nl=False)
+    else:
+        typer.echo(plain(str(result), keep_newlines=True))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+__all__ = ["diagnose_command", "COURSES", "import_solution"]
