@@ -37,7 +37,7 @@ import numpy as np
 
 from ..diagnose import Diagnosis, Finding, diagnose
 from ..network import Network
-from ..validation import as_generator
+from ..validation import as_generator, check_l2
 
 __all__ = ["CS231nError", "REG_CONVENTIONS", "to_network", "from_network", "from_gradients", "loss", "check_loss"]
 
@@ -123,12 +123,9 @@ def _check_reg(reg, reg_convention) -> float:
         raise CS231nError(f"reg_convention must be 'sum' (reg·ΣW², assignment 1) or 'half' (0.5·reg·ΣW², "
                           f"assignment 2), got {reg_convention!r}")
     try:
-        reg = float(reg)
-    except (TypeError, ValueError):
+        return check_l2(reg)  # the same rule as deltaprop's λ
+    except ValueError:
         raise CS231nError(f"reg must be a non-negative number, got {reg!r}") from None
-    if not np.isfinite(reg) or reg < 0:
-        raise CS231nError(f"reg must be a non-negative number, got {reg!r}")
-    return reg
 
 
 def _l2(reg, N: int, reg_convention: str) -> float:
