@@ -217,3 +217,20 @@ def test_what_cannot_be_checked_is_a_one_line_error(tmp_path):
         assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert message in result.stderr, (message, result.stderr)
     assert np  # (numpy is what the learner's files import)
+
+
+def test_ng_ml_on_the_courses_own_weights_and_data_from_mat_files(tmp_path):
+    """ex4's --mat ex4weights.mat --mat ex4data1.mat (here smaller, same variables)."""
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(0)
+    savemat(tmp_path / "weights.mat", {"Theta1": rng.normal(size=(6, 11)) * 0.3, "Theta2": rng.normal(size=(4, 7)) * 0.3})
+    savemat(tmp_path / "data.mat", {"X": rng.normal(size=(40, 10)), "y": (np.arange(40) % 4 + 1).reshape(-1, 1)})
+    mats = ["--mat", tmp_path / "weights.mat", "--mat", tmp_path / "data.mat"]
+    right = solution(tmp_path, "right.py", NG_ML.replace("DIVIDE", "m"))
+    summed = solution(tmp_path, "summed.py", NG_ML.replace("DIVIDE", "1"))
+    assert cli(right, "--course", "ng-ml", "--lambda", "1", *mats).returncode == 0
+    found = cli(summed, "--course", "ng-ml", *mats)
+    assert found.returncode == 1 and "divide by m = 40" in found.stdout
+    only_weights = cli(right, "--course", "ng-ml", "--mat", tmp_path / "weights.mat")
+    assert only_weights.returncode == 2 and "hold no X and y" in only_weights.stderr

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -101,24 +101,29 @@ def run_octave(path: Path, lambda_: float):
         return ng_ml.load_mat(target)
 
 
-def diagnosis_for(course: str, solution: Optional[Path], grad: Optional[Path], lambda_: float, reg: float):
+def diagnosis_for(course: str, solution: Optional[Path], grad: Optional[Path], lambda_: float, reg: float,
+                  mats=()):
     """Run the course's checker on the learner's code (or saved gradient) → Diagnosis."""
     module = importlib.import_module(f"deltaprop.courses.{COURSES[course][0]}")
+    if mats and course != "ng-ml":
+        fail("--mat takes ex4's .mat files (ex4weights.mat, ex4data1.mat) for --course ng-ml")
+    setup = module.setup_from_mat(*mats) if mats else None  # else the course's debug set-up
     if grad is not None:
         if course != "ng-ml":
             fail("--grad takes the J and grad that Octave saved for --course ng-ml")
         saved = module.load_mat(grad)  # (the saved λ, when the file has it, is the one it ran with)
-        return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=saved.get("lambda", lambda_))
+        return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=saved.get("lambda", lambda_),
+                                    setup=setup)
     if solution is None:
         fail("give the file with your solution (or --grad FILE.mat for --course ng-ml)")
     if solution.suffix.lower() == ".m":
-        if course != "ng-ml":
-            fail(f"{solution} is Octave code; only --course ng-ml takes Octave files")
+        if course != "ng-ml" or mats:
+            fail(f"{solution} is Octave code: --course ng-ml runs it on checkNNGradients' set-up (without --mat)")
         saved = run_octave(solution, lambda_)
         return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=lambda_)
     name, found = find_solution(import_solution(solution), solution, course)
     if course == "ng-ml":
-        return module.check_nn_gradients(found, lambda_=lambda_)
+        return module.check_nn_gradients(found, lambda_=lambda_, setup=setup)
     if course == "ng-dl":
         if name == "L_model_backward":
             return module.check_L_model_backward(found)
@@ -133,6 +138,7 @@ def diagnose_command(
     solution: Optional[Path] = typer.Argument(None, help="Your solution: a .py file (or nnCostFunction.m for ng-ml)."),
     course: str = typer.Option(..., "--course", help="ng-ml, ng-dl, nielsen or cs231n."),
     grad: Optional[Path] = typer.Option(None, "--grad", help="ng-ml: a .mat file with J and grad saved from Octave (see the lines this command prints without Octave)."),
+    mat: Optional[List[Path]] = typer.Option(None, "--mat", help="ng-ml: check on ex4's own weights and data instead of checkNNGradients' set-up (--mat ex4weights.mat --mat ex4data1.mat)."),
     lambda_: float = typer.Option(0.0, "--lambda", help="ng-ml: the regularisation λ to check with."),
     reg: float = typer.Option(0.1, "--reg", help="cs231n: the regularisation strength to check with."),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
@@ -142,7 +148,7 @@ def diagnose_command(
     course = course.lower()
     if course not in COURSES:
         fail(f"--course must be one of {', '.join(COURSES)}, got {course!r}")
-    result = diagnosis_for(course, solution, grad, lambda_, reg)
+    result = diagnosis_for(course, solution, grad, lambda_, reg, tuple(mat or ()))
     if as_json:
         from .common import to_json
 

@@ -166,6 +166,30 @@ def debug_setup() -> dict:
     }
 
 
+def setup_from_mat(*paths) -> dict:
+    """A problem in ``debug_setup()``'s form from the course's own .mat files: Θ^(1), Θ^(2), …
+    (ex4weights.mat) and X, y (ex4data1.mat), given as one or more files (``load_mat``)."""
+    found = {}
+    for path in paths:
+        found.update(load_mat(path, keys=()))
+    thetas = [found[f"Theta{l}"] for l in range(1, 10) if f"Theta{l}" in found]
+    if len(thetas) > 2:
+        raise NgMLError(f"{len(thetas)} Θ matrices: the course's checks (and this one) take ex4's one hidden layer")
+    missing = [name for name, ok in (("Theta1, Theta2", len(thetas) >= 2), ("X", "X" in found), ("y", "y" in found))
+               if not ok]
+    if missing:
+        raise NgMLError(f"{', '.join(map(str, paths))} hold no {' and '.join(missing)}: give the weights "
+                        f"(ex4weights.mat) and the data (ex4data1.mat)")
+    sizes = [thetas[0].shape[1] - 1] + [t.shape[0] for t in thetas]
+    to_network(thetas)  # the shapes must chain
+    X = _check_X(found["X"], sizes[0])
+    return {
+        "input_layer_size": sizes[0], "hidden_layer_size": sizes[1], "num_labels": sizes[-1],
+        "m": X.shape[0], "nn_params": unroll(thetas), "X": X, "y": np.asarray(found["y"]).reshape(-1),
+        **{f"Theta{l}": t for l, t in enumerate(thetas, start=1)},
+    }
+
+
 # ---------------------------------------------------------------------------- conversions
 def to_network(params, sizes=None) -> Network:
     """A deltaprop ``Network`` (sigmoid units, binary cross-entropy: the course's J) from the
@@ -280,7 +304,7 @@ def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels,
 
 
 # ---------------------------------------------------------------------------- the checker
-def check_nn_gradients(cost_function, lambda_=0):
+def check_nn_gradients(cost_function, lambda_=0, setup=None):
     """Run the learner's Python ``nnCostFunction`` as checkNNGradients.m does and say what is
     wrong with its J and grad.
 
@@ -289,9 +313,11 @@ def check_nn_gradients(cost_function, lambda_=0):
     column-major, X (5, 3) without the bias column, y the labels (5,) as integers 1..3), expects
     ``(J, grad)`` back and returns ``diagnose_grad(grad, J, lambda_)``: a
     ``deltaprop.diagnose.Diagnosis`` whose findings name "J", "Theta1_grad", "Theta2_grad" (or
-    "grad" for the vector's layout). Exceptions raised by the learner's function propagate."""
+    "grad" for the vector's layout). Exceptions raised by the learner's function propagate.
+    ``setup``: another problem in ``debug_setup()``'s form, e.g. ``setup_from_mat`` of ex4's own
+    ex4weights.mat and ex4data1.mat."""
     lam = _check_lambda(lambda_)
-    s = debug_setup()
+    s = debug_setup() if setup is None else setup
     out = cost_function(s["nn_params"].copy(), s["input_layer_size"], s["hidden_layer_size"],
                         s["num_labels"], s["X"].copy(), s["y"].copy(), lam)
     if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -301,10 +327,10 @@ def check_nn_gradients(cost_function, lambda_=0):
             + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
         )
     J, grad = out
-    return diagnose_grad(grad, J, lam)
+    return diagnose_grad(grad, J, lam, setup=s)
 
 
-def diagnose_grad(grad, J=None, lambda_=0):
+def diagnose_grad(grad, J=None, lambda_=0, setup=None):
     """What is wrong with ``grad`` (and J) from nnCostFunction on checkNNGradients' set-up
     (``debug_setup()``, the lines of ``OCTAVE_SAVE_LINES``) with regularisation λ = ``lambda_``.
 
@@ -313,9 +339,10 @@ def diagnose_grad(grad, J=None, lambda_=0):
     Θ_grad unrolled row by row, or a transposed one, instead of Octave's column-major ``(:)``;
     nn_params read back row by row: ``unroll_order``). Then the Θ_grad matrices it holds, through
     ``deltaprop.diagnose.diagnose`` (each mistake recomputed from the engine's intermediates), and
-    J against the course's J(Θ). Findings name "J", "Theta1_grad", "Theta2_grad" (or "grad")."""
+    J against the course's J(Θ). Findings name "J", "Theta1_grad", "Theta2_grad" (or "grad").
+    ``setup``: the problem the grad was computed on, in ``debug_setup()``'s form (default: that)."""
     lam = _check_lambda(lambda_)
-    s = debug_setup()
+    s = debug_setup() if setup is None else setup
     sizes = [s["input_layer_size"], s["hidden_layer_size"], s["num_labels"]]
     X, Y = s["X"], _label_rows(s["y"], s["num_labels"], s["m"])
     findings = [] if J is None else _diagnose_cost(J, s["nn_params"], sizes, X, Y, lam)
