@@ -200,6 +200,19 @@ def test_an_octave_file_without_octave_prints_the_lines_to_save_the_gradient(tmp
     assert "--grad mygrad.mat" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_errors_in_the_learners_code_name_their_line_and_lazy_imports_work(tmp_path):
+    helper = solution(tmp_path, "ex4helpers.py", "import numpy as np\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")
+    lazy = NG_ML.replace("DIVIDE", "m").replace("    n1 = hidden_layer_size", "    from ex4helpers import sigmoid\n    n1 = hidden_layer_size")
+    assert cli(solution(tmp_path, "lazy.py", lazy), "--course", "ng-ml").returncode == 0 and helper.exists()
+    crash = NG_ML.replace("DIVIDE", "m").replace("    m = X.shape[0]", "    m = X.shape[0]\n    X[m + 1]")
+    result = cli(solution(tmp_path, "crash.py", crash), "--course", "ng-ml")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "IndexError" in result.stderr and "of crash.py" in result.stderr
+    exits = solution(tmp_path, "exits.py", "import sys\nsys.exit(0)\n")
+    result = cli(exits, "--course", "ng-ml")
+    assert result.returncode == 2 and "sys.exit(0)" in result.stderr
+
+
 def test_what_cannot_be_checked_is_a_one_line_error(tmp_path):
     nothing = solution(tmp_path, "empty.py", "x = 1\n")
     broken = solution(tmp_path, "broken.py", "import numpy as np\n\ndef f(:\n")
@@ -207,7 +220,7 @@ def test_what_cannot_be_checked_is_a_one_line_error(tmp_path):
     for args, message in (
         ((nothing, "--course", "ng-ml"), "defines none of nnCostFunction, nn_cost_function"),
         ((broken, "--course", "ng-ml"), "SyntaxError"),
-        ((raising, "--course", "nielsen"), "(line 2): RuntimeError: my bug"),
+        ((raising, "--course", "nielsen"), "(line 2 of raising.py): RuntimeError: my bug"),
         ((nothing, "--course", "coursera"), "--course must be one of"),
         ((tmp_path / "missing.py", "--course", "ng-dl"), "no such file"),
         (("--course", "nielsen", "--grad", tmp_path / "x.mat"), "--grad takes the J and grad"),

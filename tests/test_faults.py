@@ -50,7 +50,7 @@ def snapshot(directory):
 
 
 def temporary_files(directory):
-    return [p.name for p in directory.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".staging-")]
+    return [p.name for p in directory.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".deltaprop-staging-")]
 
 
 def one_line_error(result):
@@ -178,7 +178,12 @@ def test_a_second_run_on_the_same_out_is_refused_with_the_holders_pid(tmp_path):
     assert first.returncode == 143
     ckpt = load_checkpoint(out / "checkpoint.npz")  # the first run's, untouched by the others
     assert ckpt.meta["cli"]["layers"] == "32"
-    after = cli("train", *FAST, "--out", out)  # the lock went with the process
+    # the lock went with the process; the unfinished run is not replaced without being asked
+    fresh = cli("train", *FAST, "--out", out)
+    assert fresh.returncode == 2 and "holds an unfinished run" in fresh.stderr and "--resume" in fresh.stderr
+    assert load_checkpoint(out / "checkpoint.npz").meta["epoch"] == ckpt.meta["epoch"]
+    (out / "checkpoint.npz").unlink()
+    after = cli("train", *FAST, "--out", out)
     assert after.returncode == 0, after.stderr
 
 
@@ -203,10 +208,11 @@ def test_kill_9_during_checkpoint_writes_leaves_a_loadable_checkpoint_and_no_lef
     epoch = load_checkpoint(out / "checkpoint.npz").meta["epoch"]
     assert epoch >= 2
     (out / ".checkpoint.npz.killed.tmp").write_bytes(b"half a checkpoint")  # what kill -9 can leave
-    (out / ".staging-killed").mkdir()
+    (out / ".deltaprop-staging-killed").mkdir()
+    (out / ".thesis.tex.tmp").write_text("not ours")  # another program's temporary file stays
     resumed = cli("train", "--out", out, "--resume", "--epochs", epoch + 1, "--quiet")
     assert resumed.returncode == 0, resumed.stderr
-    assert temporary_files(out) == []
+    assert temporary_files(out) == [".thesis.tex.tmp"]
 
 
 @pytest.mark.parametrize("gap", [0.0, 0.02, 0.2])
@@ -244,6 +250,31 @@ def test_a_cost_that_explodes_without_nan_stops_and_resumes_with_a_smaller_rate(
     history = json.loads((out / "metrics.json").read_text())["history"]
     assert [r["learning_rate"] for r in history] == [0.001] * 3
     assert history[-1]["accuracy"] > 0.5
+
+
+def test_a_resumed_run_keeps_the_divergence_reference_of_its_start(tmp_path):
+    """Small regression targets: the trained network's cost is far below the initial one, so a
+    bound measured again on resume would stop a run that goes on fine uninterrupted."""
+    import deltaprop as dp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = (X @ rng.normal(size=5) * 1e-2).reshape(-1, 1)
+    kw = dict(batch_size=16, learning_rate=0.3, optimizer="adam", seed=3, l2=1.0)
+
+    def net():
+        return dp.Network([5, 8, 1], activation="tanh", output="identity", cost="quadratic", seed=1)
+
+    straight = net()
+    straight.fit(X, y, epochs=40, **kw)
+    ckpt = tmp_path / "ckpt.npz"
+    net().fit(X, y, epochs=20, checkpoint=ckpt, checkpoint_every=20, **kw)
+    reference = load_checkpoint(ckpt).meta["cost_reference"]
+    resumed = net()
+    resumed.fit(X, y, epochs=40, resume=ckpt, checkpoint=ckpt, **kw)
+    for a, b in zip(list(straight.weights) + list(straight.biases), list(resumed.weights) + list(resumed.biases)):
+        np.testing.assert_array_equal(a, b)
+    assert load_checkpoint(ckpt).meta["cost_reference"] == reference
 
 
 def test_divergence_names_only_a_checkpoint_of_this_run(tmp_path):
@@ -313,6 +344,28 @@ def test_hostile_labels_reach_the_terminal_and_csv_only_as_text(hostile_run, tmp
     assert "\x1b" not in predicted.stdout
     assert not [c for c in cells if c.startswith("=")]  # no formula for a spreadsheet
     assert any(c.startswith("'=HYPERLINK") for c in cells) and "[/]" in cells
+
+
+def test_plus_and_minus_classes_stay_as_they_are_in_predicts_csv():
+    from deltaprop.cli.predict import csv_text
+
+    assert [csv_text(v) for v in ("+", "-", "-1", "+2.5", "@x", "=1+1", "-2+3", "+A1")] == [
+        "+", "-", "-1", "+2.5", "'@x", "'=1+1", "'-2+3", "'+A1"]
+
+
+def test_a_home_relative_recorded_path_is_not_beside_the_model(tmp_path, monkeypatch):
+    from deltaprop.recorded import UntrustedDataPath, recorded_dataset
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "secret.csv").write_text("a,label\n1,0\n")
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(model_dir)  # ~/secret.csv must not pass as "<cwd>/~/secret.csv"
+    header = {"training": {"options": {"dataset": "csv:~/secret.csv"}}}
+    with pytest.raises(UntrustedDataPath, match="not beside the model"):
+        recorded_dataset(header, model_dir / "model.npz")
 
 
 def test_a_recorded_data_file_is_opened_only_beside_the_model(hostile_run, tmp_path):

@@ -37,8 +37,10 @@ def data_file_of(spec: str) -> str | None:
 
 
 def _beside(path: str, model_path: Path) -> bool:
+    """Whether the file the loader will open for ``path`` (``~`` expanded, relative to the
+    current directory, symlinks resolved) lies in the model's directory or below it."""
     base = Path(os.path.realpath(model_path)).parent
-    target = Path(os.path.realpath(path))
+    target = Path(os.path.realpath(os.path.expanduser(path)))
     return target == base or base in target.parents
 
 

@@ -25,12 +25,14 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .atomic import TEMP_SUFFIX, fsync_directory, signals_held
+from .atomic import TEMP_SUFFIX, fsync_directory, signals_held, temporary_name
 
 __all__ = ["RunDirectory", "RunDirectoryBusy", "PID_NAME", "new_run_id"]
 
 PID_NAME = ".deltaprop.pid"
-_STAGING = ".staging-"
+_STAGING = ".deltaprop-staging-"
+#: The files of a run (the only temporary files a new run may remove are theirs).
+RUN_FILES = ("model.npz", "checkpoint.npz", "metrics.json", "learning_curves.png", "report.html")
 
 try:
     import fcntl
@@ -56,6 +58,7 @@ class RunDirectory:
     def __init__(self, path):
         self.path = Path(path)
         self._fd = None
+        self.committed = False  # True once new_files() has put the run's files in place
 
     # ------------------------------------------------------------------ the lock
     def __enter__(self) -> "RunDirectory":
@@ -77,11 +80,16 @@ class RunDirectory:
                     f"or give another --out"
                 ) from None
         self._fd = fd
-        (self.path / PID_NAME).write_text(f"{os.getpid()}\n", encoding="ascii")
-        self._remove_leftovers()
+        self.committed = False
+        try:
+            (self.path / PID_NAME).write_text(f"{os.getpid()}\n", encoding="ascii")
+            self._remove_leftovers()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info):  # (also called by __enter__ when it fails after locking)
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 (self.path / PID_NAME).unlink()
@@ -93,12 +101,14 @@ class RunDirectory:
         return False
 
     def _remove_leftovers(self) -> None:
-        """Temporary files and staging directories of runs that were killed mid-write."""
+        """Temporary files and staging directories of runs that were killed mid-write (only
+        deltaprop's own: ``.deltaprop-staging-*`` and ``.<run file>.*.tmp``)."""
+        prefixes = tuple(temporary_name(name)[0] for name in RUN_FILES)
         for entry in self.path.iterdir():
             name = entry.name
-            if name.startswith(_STAGING) and entry.is_dir():
+            if name.startswith(_STAGING) and entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
-            elif name.startswith(".") and name.endswith(TEMP_SUFFIX) and entry.is_file():
+            elif name.startswith(prefixes) and name.endswith(TEMP_SUFFIX) and entry.is_file():
                 with contextlib.suppress(OSError):
                     entry.unlink()
 
@@ -124,6 +134,7 @@ class RunDirectory:
                         with contextlib.suppress(FileNotFoundError):
                             (self.path / name).unlink()
                 fsync_directory(os.fspath(self.path))
+                self.committed = True  # (a signal held until here arrives after the files are in place)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

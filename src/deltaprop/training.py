@@ -136,6 +136,7 @@ class Checkpointer(Callback):
             "rng_state": snap["rng_state"],
             "early_stopping": {k: best[k] for k in ("cost", "since", "epoch")},
             "settings": trainer.settings,
+            "cost_reference": trainer.cost_reference if math.isfinite(trainer.cost_reference or math.inf) else None,
             **self.extra_meta,
         }
         arrays = {}
@@ -163,7 +164,8 @@ class Trainer:
         self.epoch = 0
         self.history = History()
         self.best = {"cost": math.inf, "since": 0, "epoch": None, "weights": None, "biases": None}
-        self.cost_bound = math.inf  # set by run(): see cost_before_training
+        self.cost_reference = None  # the cost before training (see cost_before_training)
+        self.cost_bound = math.inf  # DIVERGENCE_FACTOR × cost_reference, set by run()
         self.resumed_epoch = None  # the epoch a checkpoint gave, if resumed
 
     def snapshot(self) -> dict:
@@ -201,15 +203,17 @@ class Trainer:
         )
 
     def cost_before_training(self, data: "TrainingData") -> float:
-        """The reference for divergence: the larger of the network's cost now and the cost of
-        the output z^L = 0 (log K for K softmax classes, K log 2 for K sigmoids, mean Σ_j y_j²
-        for a linear output), on at most 16384 training rows taken evenly (no random draw,
-        so the run's Generator is untouched)."""
+        """The reference for divergence, measured once when a run starts (a resumed run keeps
+        its own, from the checkpoint): the larger of the network's cost then — with the L2
+        penalty λ/(2n) Σ‖W‖², as the epoch costs have it — and the cost of the output z^L = 0
+        (log K for K softmax classes, K log 2 for K sigmoids, mean Σ_j y_j² for a linear
+        output), on at most 16384 training rows taken evenly (no random draw, so the run's
+        Generator is untouched)."""
         net, m = self.net, data.X.shape[0]
         rows = np.unique(np.linspace(0, m - 1, num=min(m, 16384)).astype(np.intp))
         X, Y = data.X[rows], data.Y[rows]
         with np.errstate(over="ignore", invalid="ignore"):
-            now = net.evaluate_prepared(X, Y)["cost"]
+            now = net.evaluate_prepared(X, Y, l2=self.l2 * len(rows) / m)["cost"]  # penalty λ/(2n)
             z = np.zeros(Y.shape, dtype=net.dtype)
             zero = net.cost_function.value(z, net.g[-1].value(z), Y, net.g[-1])
         scale = max(c for c in (now, zero, 0.0) if math.isfinite(c))
@@ -255,7 +259,9 @@ class Trainer:
         never); on Ctrl-C keep (and checkpoint) the last whole epoch. Returns the History."""
         net, m = self.net, data.X.shape[0]
         last_good = self.snapshot()
-        self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_before_training(data)
+        if self.cost_reference is None:
+            self.cost_reference = self.cost_before_training(data)
+        self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_reference
         for cb in callbacks:
             cb.on_train_begin(self)
         try:
@@ -341,6 +347,9 @@ class Trainer:
             "best": best,
         })
         self.resumed_epoch = self.epoch
+        reference = ckpt.meta.get("cost_reference")
+        # a checkpoint from before the reference was recorded: no bound (its cost now is no reference)
+        self.cost_reference = float(reference) if isinstance(reference, (int, float)) else math.inf
         if ckpt.net.classes_ is not None:
             net.classes_ = ckpt.net.classes_
 

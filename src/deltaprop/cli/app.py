@@ -62,10 +62,11 @@ def main(argv=None) -> None:
     def one_line(message, category, filename, lineno, file=None, line=None):
         print(f"warning: {plain(message)}", file=sys.stderr)
 
-    warnings.showwarning = one_line  # a library warning (e.g. classes only in the test split), one line
-
+    shown_before, warnings.showwarning = warnings.showwarning, one_line  # a library warning, on one line
     try:
         app(args=argv, prog_name="deltaprop")  # Typer handles --help and usage errors (exit 2)
     except (UserError, ValueError, OSError) as exc:  # OSError: missing file, not a directory, disk full
         print(f"error: {plain(exc)}", file=sys.stderr)  # one line; labels in it stay text
         sys.exit(USAGE_ERROR)
+    finally:
+        warnings.showwarning = shown_before

@@ -14,6 +14,7 @@ right, 1 when a finding says what is wrong, 2 for a usage error.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import shutil
@@ -38,31 +39,50 @@ COURSES = {
 OCTAVE = ("octave-cli", "octave")
 
 
+def _their_line(exc: BaseException, path: Path):
+    """The last line of the learner's file in ``exc``'s traceback (None if it never ran there)."""
+    line, tb, target = None, exc.__traceback__, str(path.resolve())
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in (str(path), target):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if line is None and isinstance(exc, SyntaxError) and exc.filename in (str(path), target):
+        line = exc.lineno
+    return line
+
+
+@contextlib.contextmanager
+def learner_code(path: Path, what: str):
+    """Run the learner's code with its folder first on sys.path (as ``python their_file.py``
+    would, so their helper modules import, also lazily), and turn an error or a ``sys.exit``
+    in it into one line naming their file and line (exit 2), not a traceback."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    except SystemExit as exc:
+        fail(f"{what} {path} called sys.exit({exc.code!r}); the check needs it to return")
+    except Exception as exc:  # their code: any error is theirs to see, in one line
+        line = _their_line(exc, path)
+        if line is None and not isinstance(exc, SyntaxError) and what != "importing":
+            raise  # not from their code: deltaprop's own message (a one-line ValueError)
+        where = f" (line {line} of {path.name})" if line else ""
+        fail(f"{what} {path} failed{where}: {type(exc).__name__}: {plain(exc)}")
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
+
+
 def import_solution(path: Path):
-    """The learner's module, imported from ``path`` with its folder on sys.path (so that its
-    own helper modules import as in the course)."""
+    """The learner's module, imported from ``path`` (see ``learner_code``)."""
     if not path.is_file():
         fail(f"{path}: no such file; give the .py file that holds your solution")
-    folder = str(path.resolve().parent)
     spec = importlib.util.spec_from_file_location(f"_deltaprop_solution_{path.stem}", path)
     if spec is None or spec.loader is None:
         fail(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, folder)
-    try:
+    with learner_code(path, "importing"):
         spec.loader.exec_module(module)
-    except Exception as exc:  # the learner's code: any error is theirs to see, in one line
-        tb = exc.__traceback__
-        line = None
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == str(path):
-                line = tb.tb_lineno
-            tb = tb.tb_next
-        where = f" (line {line})" if line else ""
-        fail(f"importing {path} failed{where}: {type(exc).__name__}: {plain(exc)}")
-    finally:
-        if sys.path and sys.path[0] == folder:
-            sys.path.pop(0)
     return module
 
 
@@ -89,12 +109,15 @@ def run_octave(path: Path, lambda_: float):
         )
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "mygrad.mat"
-        script = ng_ml.OCTAVE_SAVE_LINES.replace("mygrad.mat", str(target)).replace(
-            "lambda = 0", f"lambda = {lambda_!r}")
-        done = subprocess.run(
-            [octave, "--no-gui", "--quiet", "--eval", f"addpath('{path.resolve().parent}'); {script}"],
-            capture_output=True, text=True, timeout=300,
-        )
+        quoted = str(target).replace("'", "''")  # Octave's quote in a '...' string
+        script = ng_ml.OCTAVE_SAVE_LINES.replace("save -v7 mygrad.mat J grad lambda",
+                                                 f"save('-v7', '{quoted}', 'J', 'grad', 'lambda')")
+        script = script.replace("lambda = 0", f"lambda = {lambda_!r}")
+        try:  # run in the file's folder: it (and debugInitializeWeights.m beside it) come first
+            done = subprocess.run([octave, "--no-gui", "--quiet", "--eval", script], cwd=path.resolve().parent,
+                                  capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            fail(f"Octave did not finish {path} within 300 s")
         if done.returncode != 0 or not target.exists():
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
             fail(f"Octave could not run {path}: {plain(reason)}")
@@ -122,15 +145,16 @@ def diagnosis_for(course: str, solution: Optional[Path], grad: Optional[Path], l
         saved = run_octave(solution, lambda_)
         return module.diagnose_grad(saved["grad"], J=saved.get("J"), lambda_=lambda_)
     name, found = find_solution(import_solution(solution), solution, course)
-    if course == "ng-ml":
-        return module.check_nn_gradients(found, lambda_=lambda_, setup=setup)
-    if course == "ng-dl":
-        if name == "L_model_backward":
-            return module.check_L_model_backward(found)
-        return module.check_backward_propagation(found)
-    if course == "nielsen":
-        return module.check_backprop(found)
-    return module.check_loss(found, reg=reg)
+    with learner_code(solution, f"running {name} from"):
+        if course == "ng-ml":
+            return module.check_nn_gradients(found, lambda_=lambda_, setup=setup)
+        if course == "ng-dl":
+            if name == "L_model_backward":
+                return module.check_L_model_backward(found)
+            return module.check_backward_propagation(found)
+        if course == "nielsen":
+            return module.check_backprop(found)
+        return module.check_loss(found, reg=reg)
 
 
 @app.command("diagnose")

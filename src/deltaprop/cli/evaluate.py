@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .app import app, fail
 from ..datasets import load_recorded
-from .common import cell, console, load_model, model_header, split_arrays, to_json
+from .common import cell, console, load_model, model_header, plain, split_arrays, to_json
 
 
 def evaluation(net, ds, split: str) -> dict:
@@ -55,7 +55,7 @@ def evaluate(
     if as_json:
         typer.echo(to_json(result), nl=False)
         return
-    line = f"{ds.name} {split} ({result['n']} examples): cost {result['cost']:.4f}"
+    line = f"{plain(ds.name)} {split} ({result['n']} examples): cost {result['cost']:.4f}"
     if result.get("accuracy") is not None:
         line += f", accuracy {result['accuracy']:.2%}"
     console.print(line, markup=False)

@@ -52,10 +52,12 @@ def read_inputs(path: Path, n_features: int, feature_names=None) -> np.ndarray:
 
 def csv_text(value) -> str:
     """A CSV cell for ``value`` that a spreadsheet shows as text: a label that is not a number
-    and starts with ``=``, ``+``, ``-``, ``@`` (a formula, e.g. ``=HYPERLINK(...)``) gets a
-    leading ``'`` (OWASP's advice); control characters are written as escapes (``plain``)."""
+    and could start a formula — ``=`` or ``@`` first, or ``+``/``-`` followed by more (e.g.
+    ``=HYPERLINK(...)``, ``-2+3``) — gets a leading ``'`` (OWASP's advice); the classes ``+``
+    and ``-`` themselves stay as they are; control characters are written as escapes (``plain``)."""
     text = plain(value)
-    if text[:1] in ("=", "+", "-", "@") and not is_number(text):
+    formula = text[:1] in ("=", "@") or (text[:1] in ("+", "-") and len(text) > 1)
+    if formula and not is_number(text):
         return "'" + text
     return text
 

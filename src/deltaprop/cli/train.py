@@ -219,24 +219,46 @@ def train(
         "patience": patience,
     }
     interrupts = _Interrupts()  # Ctrl-C and SIGTERM: checkpoint the last whole epoch, then stop
+    run_dir = RunDirectory(out)
     try:
-        with RunDirectory(out) as run_dir:  # one run at a time in --out, for the whole command
+        with run_dir:  # one run at a time in --out, for the whole command
             _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts)
     except KeyboardInterrupt:  # outside the training loop: while loading, or saving the results
-        fail_interrupted(out, interrupts.terminated)
+        fail_interrupted(out, interrupts.terminated, run_dir.committed)
     finally:
         interrupts.restore()
 
 
-def fail_interrupted(out: Path, terminated: bool):
+def fail_interrupted(out: Path, terminated: bool, committed: bool):
     """Exit after an interrupt that came outside the training loop (the loop checkpoints its
     own): every file is written atomically and the results as one unit, so none is half-written."""
-    checkpoint = out / "checkpoint.npz"
-    kept = (f"; {checkpoint} holds the last whole epoch. Continue with: deltaprop train --out {out} --resume"
-            if checkpoint.exists() else "")
-    print(f"error: {'terminated' if terminated else 'interrupted'}; the run's files in {out} were left "
-          f"as they were{kept}", file=sys.stderr)
+    what = "terminated" if terminated else "interrupted"
+    if committed:
+        print(f"error: {what} after the run's files were written to {out} (they are complete)", file=sys.stderr)
+    else:
+        checkpoint = out / "checkpoint.npz"
+        kept = (f"; {checkpoint} holds the last whole epoch. Continue with: deltaprop train --out {out} --resume"
+                if checkpoint.exists() else "")
+        print(f"error: {what}; the run's files in {out} were left as they were{kept}", file=sys.stderr)
     sys.exit(143 if terminated else 130)
+
+
+def _refuse_to_replace_an_unfinished_run(out: Path) -> None:
+    """A fresh run must not delete the checkpoint of a run that has not finished (interrupted
+    or diverged: its run_id is not the one of DIR/model.npz)."""
+    from ..modelfile import ModelFileError, read_header
+
+    checkpoint = out / "checkpoint.npz"
+    ours = _run_id_of(checkpoint)
+    if ours is None:
+        return
+    try:
+        finished = (read_header(out / "model.npz").get("training") or {}).get("run_id")
+    except (ModelFileError, OSError):
+        finished = None
+    if finished != ours:
+        fail(f"{out} holds an unfinished run ({checkpoint}); continue it with deltaprop train --out {out} "
+             f"--resume, or delete {checkpoint} (or give another --out) to start a new one")
 
 
 def _check_memory(sizes: list, dtype) -> None:
@@ -295,6 +317,8 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     out = run_dir.path
     checkpoint_path = out / "checkpoint.npz"
     resume_meta = resumed = None
+    if not resume:
+        _refuse_to_replace_an_unfinished_run(out)
     if resume:
         if not checkpoint_path.exists():
             fail(f"--resume: no checkpoint at {checkpoint_path}; train with --out {out} first")
