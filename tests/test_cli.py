@@ -155,7 +155,7 @@ def test_evaluate_info_gradcheck(tmp_path):
     assert np.trace(cm) / cm.sum() == pytest.approx(report["accuracy"])
     info = run("info", out / "model.npz")
     assert info.returncode == 0 and "64-16-10" in info.stdout and "1210 parameters" in info.stdout
-    gc = run("gradcheck", "--layers", "4,5,3", "--output", "softmax", "--cost", "cross_entropy")
+    gc = run("gradcheck", "--sizes", "4,5,3", "--output", "softmax", "--cost", "cross_entropy")
     assert gc.returncode == 0 and "max relative error" in gc.stdout
     gc = run("gradcheck", out / "model.npz", "--samples", "3")
     assert gc.returncode == 0, gc.stderr
@@ -193,7 +193,7 @@ def test_divergence_is_a_clear_error(tmp_path):
     (["train", "--resume", "--out", "/nonexistent/dir"], "no checkpoint"),
     (["evaluate", "/nonexistent/model.npz"], "/nonexistent/model.npz"),
     (["info", "README_NOT_A_MODEL.txt"], "README_NOT_A_MODEL.txt"),
-    (["gradcheck"], "give a MODEL file or --layers"),
+    (["gradcheck"], "nothing to check: give a MODEL file, or --layers 5"),
     (["train", "--out", "README_NOT_A_MODEL.txt", "--epochs", "1"], "README_NOT_A_MODEL.txt"),
 ])
 def test_user_mistakes_get_one_line_errors(tmp_path, args, message):
@@ -224,7 +224,7 @@ def test_train_and_gradcheck_with_the_half_quadratic_cost(tmp_path):
     assert net.cost_name == "half_quadratic" and net.activations[-1].name == "sigmoid"
     X, Y = np.random.default_rng(0).normal(size=(4, 2)), np.ones((4, 1))
     assert net.cost(X, Y) == pytest.approx(0.5 * np.mean(np.sum((net.forward(X) - Y) ** 2, axis=1)), rel=1e-12)
-    gc = run("gradcheck", "--layers", "4,5,3", "--output", "identity", "--cost", "half_quadratic")
+    gc = run("gradcheck", "--sizes", "4,5,3", "--output", "identity", "--cost", "half_quadratic")
     assert gc.returncode == 0, gc.stderr
     assert "(half_quadratic)" in gc.stdout and "max relative error" in gc.stdout
     assert "half_quadratic" in run("train", "--help").stdout

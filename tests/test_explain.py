@@ -600,3 +600,37 @@ def test_cli_calls_only_the_train_split_training_examples(tmp_path, capsys):
     assert train == str(e).replace("for input x", "for training input x")  # the same numbers
     test = run("--split", "test")
     assert "for input x = x_5 (row 4 of X)" in test and "training" not in test
+
+
+# ---------------------------------------------------------------------------- zero gradients
+def dead_relu_case():
+    """A 3-2-1 ReLU network whose hidden neuron 0 is off (z < 0) and whose input 1 is 0."""
+    net = Network([3, 2, 1], activation="relu", output="sigmoid", cost="binary_cross_entropy", seed=0)
+    net.weights[0][...] = [[1.0, 0.5, 0.0], [0.25, 1.0, 1.0]]
+    net.biases[0][...] = [-2.0, 0.5]
+    X = np.array([[0.5, 0.0, 1.0]])
+    return net, X, np.array([[1.0]])
+
+
+def test_a_zero_gradient_prints_0_not_minus_0():
+    net, X, Y = dead_relu_case()
+    # δ^1_0 is −0.0 (a negative error times ReLU' = 0): the product a · δ is printed as 0
+    e = explain(net, X, Y, sample=0, weight=(1, 0, 0))
+    assert e.value == 0
+    for text in (str(e), e.to_markdown()):
+        assert not re.search(r"[−-]0(?![.\d])", text), text
+    assert num(-0.0).text == num(-0.0).latex == "0"
+
+
+@pytest.mark.parametrize("notation", NOTATIONS)
+def test_a_zero_factor_is_named_with_its_reason(notation):
+    net, X, Y = dead_relu_case()
+    e = explain(net, X, Y, sample=0, weight=(1, 0, 2), notation=notation)
+    n = get_notation(notation, net.sizes)
+    for text in (str(e), e.to_markdown()):
+        assert f"neuron {n.index(0)} of layer {n.layer_label(1)} is inactive" in text
+    assert "< 0, so " in str(e)
+    inputs = explain(net, X, Y, sample=0, weight=(1, 1, 1), notation=notation)
+    assert f"input {n.index(1)} is 0" in str(inputs)
+    # a non-zero gradient has no such line
+    assert "is inactive" not in str(explain(net, X, Y, sample=0, weight=(1, 1, 2), notation=notation))

@@ -301,3 +301,41 @@ def test_formula_cache_gives_the_direct_conversion():
 
     prime = get_notation("ng-dl", [2, 3, 1]).act_prime(Tanh(), 1).latex
     assert "<code" not in mathhtml.latex_to_mathml(prime + "(z^{[1]}_{2})")
+
+
+# ---------------------------------------------------------------------------- issue 15
+def test_chosen_examples_by_row_and_out_of_range_rows(digits_run, tmp_path):
+    out = tmp_path / "chosen.html"
+    result = run_cli("report", digits_run, "-o", out, "--examples", "12,57,301", "--max-parameters", "2")
+    assert result.returncode == 0, result.stderr
+    assert [e["row"] for e in read_report_data(out.read_text())["examples"]] == [12, 57, 301]
+    result = run_cli("report", digits_run, "-o", out, "--examples", "12,99999", "--max-parameters", "2")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert "99999" in result.stderr and "out of range" in result.stderr
+    result = run_cli("report", digits_run, "-o", out, "--examples", "3", "--max-parameters", "2")
+    assert result.returncode == 0 and len(read_report_data(out.read_text())["examples"]) == 3
+
+
+def test_the_page_opens_on_the_largest_gradient_of_a_correct_example(digits_run):
+    page = (digits_run / "report.html").read_text()
+    data = read_report_data(page)
+    net, X, Y = training_data(digits_run)
+    derived = [p["id"] for p in data["parameters"] if p["derived"]]
+    right = data["openings"]["right"]
+    example = data["examples"][right["example"]]
+    assert example["correct"] and example["row"] == right["row"]
+    grads = {pid: abs(param_gradient(net, X, Y, pid, right["row"])) for pid in derived}
+    assert grads[right["param"]] == max(grads.values()) > 0
+    if any(not e["correct"] for e in data["examples"]):
+        wrong = data["openings"]["wrong"]
+        assert not data["examples"][wrong["example"]]["correct"]
+
+
+def test_the_notations_symbols_are_set_as_math(moons_run):
+    """The header's "C_x the cost of example x" names a symbol: MathML, not the letters C_x."""
+    stored = read_derivations((moons_run / "report.html").read_text())["derivations"]
+    fragment = next(iter(stored.values()))[0]["3b1b"]
+    prose = re.sub(r"<math.*?</math>", "", fragment, flags=re.S)
+    assert "C_x" not in prose and "C_0" not in prose
+    assert "the cost of example x" in prose

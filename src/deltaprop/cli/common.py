@@ -15,7 +15,7 @@ from rich.console import Console
 from .app import fail
 
 #: Human output goes to stdout; errors are printed by ``app.main`` on stderr.
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # piped output: no line broken inside a word or path
 
 
 #: Characters that a terminal acts on or that reorder text: C0/C1 controls (ANSI and OSC escape

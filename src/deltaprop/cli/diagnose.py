@@ -159,12 +159,12 @@ def diagnosis_for(course: str, solution: Optional[Path], grad: Optional[Path], l
 
 @app.command("diagnose")
 def diagnose_command(
-    solution: Optional[Path] = typer.Argument(None, help="Your solution: a .py file (or nnCostFunction.m for ng-ml)."),
-    course: str = typer.Option(..., "--course", help="ng-ml, ng-dl, nielsen or cs231n."),
-    grad: Optional[Path] = typer.Option(None, "--grad", help="ng-ml: a .mat file with J and grad saved from Octave (see the lines this command prints without Octave)."),
-    mat: Optional[List[Path]] = typer.Option(None, "--mat", help="ng-ml: check on ex4's own weights and data instead of checkNNGradients' set-up (--mat ex4weights.mat --mat ex4data1.mat)."),
-    lambda_: float = typer.Option(0.0, "--lambda", help="ng-ml: the regularisation λ to check with."),
-    reg: float = typer.Option(0.1, "--reg", help="cs231n: the regularisation strength to check with."),
+    solution: Optional[Path] = typer.Argument(None, help="Your solution: a .py file (or nnCostFunction.m for ng-ml).", metavar="SOLUTION"),
+    course: str = typer.Option(..., "--course", help="ng-ml, ng-dl, nielsen or cs231n.", metavar="TEXT"),
+    grad: Optional[Path] = typer.Option(None, "--grad", help="ng-ml: a .mat file with J and grad saved from Octave (see the lines this command prints without Octave).", metavar="PATH"),
+    mat: Optional[List[Path]] = typer.Option(None, "--mat", help="ng-ml: check on ex4's own weights and data instead of checkNNGradients' set-up (--mat ex4weights.mat --mat ex4data1.mat).", metavar="PATH"),
+    lambda_: float = typer.Option(0.0, "--lambda", help="ng-ml: the regularisation λ to check with.", metavar="FLOAT"),
+    reg: float = typer.Option(0.1, "--reg", help="cs231n: the regularisation strength to check with.", metavar="FLOAT"),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
 ):
     """Run your backpropagation the way your course's gradient check does, and say what is wrong

@@ -35,12 +35,12 @@ def evaluation(net, ds, split: str) -> dict:
 
 @app.command("evaluate")
 def evaluate(
-    model: Path = typer.Argument(..., help="A model file written by deltaprop train (model.npz)."),
-    dataset: Optional[str] = typer.Option(None, help="Data set to evaluate on [default: the one the model was trained on]."),
-    split: str = typer.Option("test", help="train, validation or test."),
-    seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's]."),
-    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
-    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index."),
+    model: Path = typer.Argument(..., help="A model file written by deltaprop train (model.npz).", metavar="MODEL"),
+    dataset: Optional[str] = typer.Option(None, help="Data set to evaluate on [default: the one the model was trained on].", metavar="TEXT"),
+    split: str = typer.Option("test", help="train, validation or test.", metavar="TEXT"),
+    seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's].", metavar="INTEGER"),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are.", metavar="PATH"),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index.", metavar="TEXT"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ):
     """Accuracy, cost and confusion matrix of a trained model."""
@@ -60,7 +60,8 @@ def evaluate(
         line += f", accuracy {result['accuracy']:.2%}"
     console.print(line, markup=False)
     if "confusion_matrix" in result:
-        table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        console.print("confusion matrix (rows: true class, columns: predicted)")  # (a title would wrap)
+        table = Table()
         table.add_column("")
         for c in result["classes"]:
             table.add_column(cell(c), justify="right")

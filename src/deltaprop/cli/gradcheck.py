@@ -13,33 +13,44 @@ from .app import app, fail
 from .common import console, parse_layers
 
 
+#: The input and output sizes of a fresh network given by its hidden sizes (--layers).
+GRADCHECK_INPUTS, GRADCHECK_OUTPUTS = 4, 3
+
+
 @app.command("gradcheck")
 def gradcheck(
-    model: Optional[Path] = typer.Argument(None, help="A model file; or build a network with --layers."),
-    layers: Optional[str] = typer.Option(None, help="Sizes of a fresh network, input and output included, e.g. 4,5,3."),
-    activation: str = typer.Option("sigmoid", help="Hidden activation of the fresh network."),
-    output: Optional[str] = typer.Option(None, help="Output activation of the fresh network."),
-    cost: str = typer.Option("quadratic", help="Cost of the fresh network: quadratic, half_quadratic, binary_cross_entropy, cross_entropy."),
-    samples: int = typer.Option(8, help="Random examples to check on."),
-    l2: float = typer.Option(0.0, help="L2 regularisation λ."),
-    max_checks: int = typer.Option(50, help="Entries checked per array (sampled beyond this)."),
-    seed: int = typer.Option(0, help="Seed for the network, the data and the sampled entries."),
-    tolerance: float = typer.Option(1e-6, help="Largest relative error that passes."),
+    model: Optional[Path] = typer.Argument(None, help="A model file; or build a fresh network with --layers or --sizes.", metavar="MODEL"),
+    layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes of a fresh network, as in deltaprop train, e.g. 5 or 5,4 (with {GRADCHECK_INPUTS} inputs and {GRADCHECK_OUTPUTS} outputs; see --sizes).", metavar="TEXT"),
+    sizes: Optional[str] = typer.Option(None, help="Every layer size of a fresh network, input and output included, e.g. 4,5,3.", metavar="TEXT"),
+    activation: str = typer.Option("sigmoid", help="Hidden activation of the fresh network.", metavar="TEXT"),
+    output: Optional[str] = typer.Option(None, help="Output activation of the fresh network.", metavar="TEXT"),
+    cost: str = typer.Option("quadratic", help="Cost of the fresh network: quadratic, half_quadratic, binary_cross_entropy, cross_entropy.", metavar="TEXT"),
+    samples: int = typer.Option(8, help="Random examples to check on.", metavar="INTEGER"),
+    l2: float = typer.Option(0.0, help="L2 regularisation λ.", metavar="FLOAT"),
+    max_checks: int = typer.Option(50, help="Entries checked per array (sampled beyond this).", metavar="INTEGER"),
+    seed: int = typer.Option(0, help="Seed for the network, the data and the sampled entries.", metavar="INTEGER"),
+    tolerance: float = typer.Option(1e-6, help="Largest relative error that passes.", metavar="FLOAT"),
 ):
     """Compare backpropagation's gradients with central finite differences (float64)."""
     from .. import gradcheck as run_gradcheck
     from ..network import Network
     from .common import load_model
 
-    if (model is None) == (layers is None):
-        fail("give a MODEL file or --layers (e.g. --layers 4,5,3), not both")
+    given = [name for name, value in (("MODEL", model), ("--layers", layers), ("--sizes", sizes)) if value is not None]
+    if not given:
+        fail("nothing to check: give a MODEL file, or --layers 5 (hidden sizes) or --sizes 4,5,3 for a fresh network")
+    if len(given) > 1:
+        fail(f"give one of MODEL, --layers and --sizes, not {' and '.join(given)}")
     if model is not None:
         net = load_model(model)
     else:
-        sizes = parse_layers(layers)
-        if len(sizes) < 2:
-            fail("--layers needs at least an input and an output size, e.g. 4,5,3")
-        net = Network(sizes, activation=activation, output=output, cost=cost, seed=seed)
+        if sizes is not None:
+            all_sizes = parse_layers(sizes)
+            if len(all_sizes) < 2:
+                fail("--sizes needs at least an input and an output size, e.g. 4,5,3")
+        else:  # hidden sizes, as --layers means in deltaprop train
+            all_sizes = [GRADCHECK_INPUTS] + parse_layers(layers) + [GRADCHECK_OUTPUTS]
+        net = Network(all_sizes, activation=activation, output=output, cost=cost, seed=seed)
         rng_b = np.random.default_rng(seed + 1)
         net.biases = [rng_b.normal(scale=0.5, size=b.shape) for b in net.biases]
     if samples < 1:
@@ -54,8 +65,9 @@ def gradcheck(
     else:
         Y = rng.normal(size=(samples, n_out))
     result = run_gradcheck(net, X, Y, l2=l2, max_checks=max_checks, seed=seed)
-    table = Table(title=f"gradient check of {'-'.join(map(str, net.sizes))} ({net.cost_name}), "
-                        f"{samples} random examples, ε = {result.eps:g}")
+    console.print(f"gradient check of {'-'.join(map(str, net.sizes))} ({net.cost_name}), "
+                  f"{samples} random examples, ε = {result.eps:g}", markup=False)  # (a title would wrap)
+    table = Table()
     for col in ("array", "checked", "relative error", ""):
         table.add_column(col, justify="right" if col != "array" else "left")
     for c in result.arrays:

@@ -12,7 +12,7 @@ from .common import cell, console, load_model, model_header, plain, to_json
 
 @app.command("info")
 def info(
-    model: Path = typer.Argument(..., help="A model or checkpoint file."),
+    model: Path = typer.Argument(..., help="A model or checkpoint file.", metavar="MODEL"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Architecture, parameter count and training summary of a model."""
@@ -51,14 +51,24 @@ def info(
         names = net.feature_names
         shown = ", ".join(names[:6]) + (f", … ({len(names)} in all)" if len(names) > 6 else "")
         console.print(f"  columns     {plain(shown)}", markup=False)
+    options = training.get("options") or {}
+    if options:
+        settings = [f"{plain(options.get('dataset'))}"] if options.get("dataset") else []
+        if options.get("optimizer"):
+            settings.append(f"{plain(options['optimizer'])} α={options.get('learning_rate')}")
+        settings += [f"{label} {options[key]}" for key, label in
+                     (("batch_size", "batch"), ("l2", "λ"), ("epochs", "epochs"), ("seed", "seed")) if key in options]
+        console.print(f"  training    {', '.join(map(str, settings))}", markup=False)
     if history:
-        last = history[-1]
+        best = training.get("best_epoch") if training.get("stop_reason") == "early_stopping" else None
+        shown = history[best - 1] if isinstance(best, int) and 1 <= best <= len(history) else history[-1]
         line = f"  trained     {len(history)} epochs"
-        if last.get("cost") is not None:
-            line += f"; last cost {last['cost']:.4f}"
-        if "val_accuracy" in last:
-            line += f", validation accuracy {last['val_accuracy']:.2%}"
-        console.print(line)
+        if best is not None:
+            line += f", stopped early; the weights are those of epoch {best}:"
+        line += "" if shown.get("cost") is None else f"{'' if best else ';'} {'' if best else 'last '}cost {shown['cost']:.4f}"
+        if "val_accuracy" in shown:
+            line += f", validation accuracy {shown['val_accuracy']:.2%}"
+        console.print(line, markup=False)
     for split, m in metrics.items():
         acc = f", accuracy {m['accuracy']:.2%}" if m.get("accuracy") is not None else ""
         console.print(f"  {plain(split):<11} cost {m['cost']:.4f}{acc}", markup=False)

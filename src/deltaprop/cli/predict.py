@@ -93,9 +93,9 @@ def _select_columns(path: Path, header: list, n_features: int, feature_names) ->
 
 @app.command("predict")
 def predict(
-    model: Path = typer.Argument(..., help="A model file (model.npz)."),
-    input: Path = typer.Argument(..., help="Inputs: a CSV with a header row, or an NPZ with array X."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the CSV here instead of stdout."),
+    model: Path = typer.Argument(..., help="A model file (model.npz).", metavar="MODEL"),
+    input: Path = typer.Argument(..., help="Inputs: a CSV with a header row, or an NPZ with array X.", metavar="INPUT"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the CSV here instead of stdout.", metavar="PATH"),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
 ):
     """Predict labels (classifier) or outputs (regression) for new inputs."""

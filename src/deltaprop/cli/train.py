@@ -65,6 +65,17 @@ class ProgressDisplay(Callback):
         return False
 
 
+def early_stopping_line(records: list, best_epoch, patience) -> str:
+    """What early stopping did: when it stopped, why, and which epoch's weights were kept."""
+    best = records[best_epoch - 1] if best_epoch and best_epoch <= len(records) else {}
+    kept = f"; kept the weights of epoch {best_epoch}" if best_epoch else ""
+    if best.get("val_cost") is not None:
+        kept += f" (validation cost {best['val_cost']:.4f}"
+        kept += f", accuracy {best['val_accuracy']:.2%})" if best.get("val_accuracy") is not None else ")"
+    since = f" for {patience} epochs" if patience else ""
+    return f"early stopping after epoch {len(records)}: the validation cost had not improved{since}{kept}"
+
+
 def describe(record: dict) -> str:
     parts = [f"cost {record['cost']:.4f}"]
     if "accuracy" in record:
@@ -105,7 +116,11 @@ def build_network(opts: dict, ds):
 
     output, cost = targets.head(ds.task, ds.n_classes, opts["output"], opts["cost"])
     n_out = targets.n_outputs(ds.task, ds.n_classes, output, ds.n_outputs)
-    sizes = [ds.n_features] + parse_layers(opts["layers"]) + [n_out]
+    hidden = parse_layers(opts["layers"])
+    sizes = [ds.n_features] + hidden + [n_out]
+    if len(hidden) >= 2 and hidden[0] == ds.n_features and hidden[-1] == n_out:
+        typer.echo(f"note: --layers gives the hidden layers only, so this network is {'-'.join(map(str, sizes))}; "
+                   f"for {'-'.join(map(str, hidden))} pass --layers {','.join(map(str, hidden[1:-1])) or 'none'}", err=True)
     _check_memory(sizes, opts["dtype"] or "float64")
     net = Network(
         sizes, activation=opts["activation"], output=output, cost=cost, init=opts["init"],
@@ -180,30 +195,30 @@ def split_metrics(net, ds, l2):
 
 @app.command("train")
 def train(
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral."),
-    layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes, comma separated, e.g. 16,16 (default: {D['layers']})."),
-    activation: Optional[str] = typer.Option(None, help=f"Hidden activation: relu, sigmoid, tanh, leaky_relu, identity (default: {D['activation']})."),
-    output: Optional[str] = typer.Option(None, help="Output activation (default: by the task — sigmoid for two classes, softmax for more, identity for regression)."),
-    cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic, half_quadratic (½ Σ (a − y)², Nielsen's) (default: the one that matches the output)."),
-    init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation)."),
-    epochs: Optional[int] = typer.Option(None, help=f"Passes over the training set (default: {D['epochs']})."),
-    batch_size: Optional[int] = typer.Option(None, help=f"Examples per mini-batch (default: {D['batch_size']})."),
-    learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: " + ", ".join(f"{v:g} {k}" for k, v in defaults.LEARNING_RATE.items()) + ")."),
-    optimizer: Optional[str] = typer.Option(None, help=f"adam, sgd or momentum (default: {D['optimizer']})."),
-    l2: Optional[float] = typer.Option(None, help=f"L2 regularisation λ (cost += λ/2m Σ W²) (default: {D['l2']:g})."),
-    seed: Optional[int] = typer.Option(None, help=f"Seed for the split, initial weights and shuffling (default: {D['seed']})."),
-    dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast)."),
-    out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png."),
-    checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C)."),
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral.", metavar="TEXT"),
+    layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes, comma separated, e.g. 16,16 (default: {D['layers']}).", metavar="TEXT"),
+    activation: Optional[str] = typer.Option(None, help=f"Hidden activation: relu, sigmoid, tanh, leaky_relu, identity (default: {D['activation']}).", metavar="TEXT"),
+    output: Optional[str] = typer.Option(None, help="Output activation (default: by the task — sigmoid for two classes, softmax for more, identity for regression).", metavar="TEXT"),
+    cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic, half_quadratic (½ Σ (a − y)², Nielsen's) (default: the one that matches the output).", metavar="TEXT"),
+    init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation).", metavar="TEXT"),
+    epochs: Optional[int] = typer.Option(None, help=f"Passes over the training set (default: {D['epochs']}).", metavar="INTEGER"),
+    batch_size: Optional[int] = typer.Option(None, help=f"Examples per mini-batch (default: {D['batch_size']}).", metavar="INTEGER"),
+    learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: " + ", ".join(f"{v:g} {k}" for k, v in defaults.LEARNING_RATE.items()) + ").", metavar="FLOAT"),
+    optimizer: Optional[str] = typer.Option(None, help=f"adam, sgd or momentum (default: {D['optimizer']}).", metavar="TEXT"),
+    l2: Optional[float] = typer.Option(None, help=f"L2 regularisation λ (cost += λ/2m Σ W²) (default: {D['l2']:g}).", metavar="FLOAT"),
+    seed: Optional[int] = typer.Option(None, help=f"Seed for the split, initial weights and shuffling (default: {D['seed']}).", metavar="INTEGER"),
+    dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast).", metavar="TEXT"),
+    out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png.", metavar="PATH"),
+    checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C).", metavar="INTEGER"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
-    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are."),
-    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last)."),
-    task: Optional[str] = typer.Option(None, help="classification, multilabel or regression (default: inferred — integer, boolean or text labels are classes, whatever their number; numbers with fractions are regression)."),
-    preprocessing: Optional[str] = typer.Option(None, help="standardize, scale or none (default: scale for pixel data — uint8 or whole numbers in 0..255 — else standardize); recorded in the model."),
-    test_fraction: Optional[float] = typer.Option(None, help=f"Test split for data sets without one (default: {D['test_fraction']})."),
-    limit: Optional[int] = typer.Option(None, help="Use only the first N training examples."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are.", metavar="PATH"),
+    label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last).", metavar="TEXT"),
+    task: Optional[str] = typer.Option(None, help="classification, multilabel or regression (default: inferred — integer, boolean or text labels are classes, whatever their number; numbers with fractions are regression).", metavar="TEXT"),
+    preprocessing: Optional[str] = typer.Option(None, help="standardize, scale or none (default: scale for pixel data — uint8 or whole numbers in 0..255 — else standardize); recorded in the model.", metavar="TEXT"),
+    test_fraction: Optional[float] = typer.Option(None, help=f"Test split for data sets without one (default: {D['test_fraction']}).", metavar="FLOAT"),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N training examples.", metavar="INTEGER"),
     early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
-    patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']})."),
+    patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']}).", metavar="INTEGER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
 ):
@@ -429,12 +444,15 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     stale = ["report.html"] + (["checkpoint.npz"] if earlier else [])
     with run_dir.new_files(remove=stale) as staging:
         save(net, staging / "model.npz", extra_meta={
-            "training": {k: record[k] for k in ("command", "run_id", "seed", "options", "dataset")},
+            "training": {k: record[k] for k in ("command", "run_id", "seed", "options", "dataset",
+                                                "stop_reason", "best_epoch")},
             "metrics": metrics})
         atomic_write_text(staging / "metrics.json", to_json(record))
         learning_curves(history.records, staging / "learning_curves.png",
                         title=f"{ds.name}: {'-'.join(map(str, net.sizes))} {net.cost_name}")
 
+    if history.stop_reason == "early_stopping":
+        console.print(early_stopping_line(history.records, history.best_epoch, opts["patience"]), markup=False)
     test = metrics.get("test", {})
     if test.get("accuracy") is not None:
         console.print(f"[bold green]test accuracy {test['accuracy']:.2%}[/bold green]  (cost {test['cost']:.4f}, {test['n']} examples)")
@@ -446,3 +464,8 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
 
         path = write_report(out, out / "report.html", dataset=ds)
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)", markup=False)
+    model = out / "model.npz"
+    console.print(f"next: deltaprop explain {model} --weight 1:0,0   (the chain rule behind one gradient)", markup=False)
+    if not report:
+        console.print(f"      deltaprop report {out}   (curves, the network, click a weight for its derivation)",
+                      markup=False)

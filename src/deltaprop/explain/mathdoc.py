@@ -129,8 +129,9 @@ FINAL_DIGITS = 12
 def num(x, digits: int = DIGITS, wrap: bool = False) -> M:
     """A number: ``-0.0123`` / ``1.2e-07`` in text, ``1.2 \\times 10^{-7}`` in LaTeX.
 
-    ``wrap=True`` puts a negative number in parentheses (for products: 0.5 · (-0.2))."""
-    x = float(x)
+    ``wrap=True`` puts a negative number in parentheses (for products: 0.5 · (-0.2)).
+    Zero is ``0`` whatever its sign bit (−0.0 + 0.0 is 0.0)."""
+    x = float(x) + 0.0
     s = f"{x:.{digits}g}"
     latex = s
     if "e" in s:
@@ -166,7 +167,7 @@ def matrix(values, digits: int = 4, max_rows: int = 6, max_cols: int = 6) -> M:
 
     rows, cols = pick(n_rows, max_rows), pick(n_cols, max_cols)
     cells = [
-        [("⋮" if r is None else "⋯") if (r is None or c is None) else f"{values[r, c]:.{digits}g}" for c in cols]
+        [("⋮" if r is None else "⋯") if (r is None or c is None) else f"{values[r, c] + 0.0:.{digits}g}" for c in cols]
         for r in rows
     ]
     width = max(len(c) for row in cells for c in row)

@@ -18,6 +18,8 @@ nothing here asks which course it is writing for. Every number comes from the de
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .derive import Derivation, LayerDerivation
@@ -125,7 +127,7 @@ def _header(doc, d, n):
     doc.para(
         f"network {_sizes_text(d.sizes)} ({acts}; {d.cost_function.name} cost)"
         + (", explained in float64" if d.dtype != "float64" else ""),
-        f"; notation: {n.title}, {n.summary}",
+        f"; notation: {n.title}, ", *_with_symbols(n.summary),
     )
     doc.para(*n.describe_parameter(d.kind, d.l, d.j, d.k, Code(engine_ref(d.kind, d.l, d.j, d.k))))
     if d.sample is not None:
@@ -139,6 +141,20 @@ def _header(doc, d, n):
             + (f" with L2 λ = {d.l2:g}" if d.l2 else "")
             + f"; steps 1–{3 if d.l < L else 2} follow {n.example(d.x0, d.training)}"
         )
+
+
+#: A symbol written into prose (C_x, C_0, a_0^(l)): set as math in Markdown, as is in text.
+_SYMBOL = re.compile(r"\b([A-Za-z]_[A-Za-z0-9])\b(?:\^\((\w+)\))?")
+
+
+def _with_symbols(prose: str) -> list:
+    """``prose`` as parts, its symbols (``_SYMBOL``) as ``M`` so Markdown sets them as math."""
+    parts, at = [], 0
+    for match in _SYMBOL.finditer(prose):
+        sup = f"^{{({match.group(2)})}}" if match.group(2) else ""
+        parts += [prose[at:match.start()], M(match.group(), match.group(1) + sup)]
+        at = match.end()
+    return parts + [prose[at:]]
 
 
 # ---------------------------------------------------------------------------- forward
@@ -421,6 +437,8 @@ def _one_example(doc, d, n, param, per_example, dz) -> M:
         doc.item(per_example + EQ + num(a_val) + CDOT + num(delta, wrap=True) + EQ + num(a_val * delta), level=2)
     else:
         doc.item(per_example + EQ + num(delta), level=2)
+    for reason in _zero_factors(d, n):
+        doc.item(*reason, level=2)
     if d.kind == "weight" and d.l2 > 0:
         doc.item(
             "L2: ", PLUS + frac(LAMBDA, "m") + " " + param + EQ + frac(num(d.l2), num(d.m)) + CDOT
@@ -428,6 +446,33 @@ def _one_example(doc, d, n, param, per_example, dz) -> M:
             f" (m = {d.m}, the batch this example belongs to)", level=2,
         )
     return n.grad(n.example_cost(d.x0), param)
+
+
+def _zero_factors(d, n) -> list:
+    """Why a_k δ_j is 0, one line per zero factor: an input or neuron that outputs 0, a neuron
+    whose g'(z) is 0 (a ReLU with z < 0), or an error that the layer above sends back as 0."""
+    l, j = d.l, d.j
+    reasons = []
+    if d.kind == "weight" and d.a[l - 1][d.k] == 0:
+        k = d.k
+        who = f"input {n.index(k)} is 0" if l == 1 else f"neuron {n.index(k)} of layer {n.layer_label(l - 1)} outputs 0"
+        reasons.append(["the factor ", n.a(l - 1, k), f" is 0: {who} for this example"])
+    if d.delta[l][j] != 0:
+        return reasons
+    g = d.activations[l - 1]
+    z, a = d.z[l][j], d.a[l][j]
+    gp_sym = n.act_prime(g, l) + paren(n.z(l, j))
+    L = len(d.sizes) - 1
+    if g.name != "softmax" and _derivative_value(g, z, a) == 0:
+        sign = " < 0" if z < 0 else (" = 0" if z == 0 else "")
+        reasons.append(["the factor ", n.delta(l, j), f" is 0: neuron {n.index(j)} of layer {n.layer_label(l)} is inactive: ",
+                        n.z(l, j) + EQ + num(z) + M(sign), ", so ", gp_sym + EQ + "0"])
+    elif l < L:
+        reasons.append(["the factor ", n.delta(l, j), f" is 0: the errors that layer {n.layer_label(l + 1)} "
+                        "sends back to this neuron sum to 0"])
+    else:
+        reasons.append(["the factor ", n.delta(l, j), " is 0: this output already matches its target"])
+    return reasons
 
 
 def _numerical_check(doc, d, n, param):
@@ -537,7 +582,7 @@ def _sensitivity_cells(s, markdown: bool) -> list:
     for r, row in enumerate(s.rows, start=1):
         name = f"${row.latex}$" if markdown else row.name
         engine = f"`{row.engine}`" if markdown else row.engine
-        out.append((str(r), name, engine, f"{row.gradient:.6g}", row.direction))
+        out.append((str(r), name, engine, f"{row.gradient + 0.0:.6g}", row.direction))
     return out
 
 

@@ -224,6 +224,15 @@ def choose_examples(net, ds, count: int) -> list:
     return picks
 
 
+def _check_rows(rows, m: int) -> list:
+    """Chosen rows of the explained split, each in 0..m-1 (duplicates dropped), else a ValueError."""
+    bad = [r for r in rows if not 0 <= r < m]
+    if bad:
+        raise ValueError(f"examples: row {bad[0]} is out of range; the {defaults.EXPLAIN_SPLIT} split has "
+                         f"{m} rows (0..{m - 1})")
+    return list(dict.fromkeys(int(r) for r in rows))
+
+
 def _example_info(net, ds, rows) -> list:
     X, y = ds.split(defaults.EXPLAIN_SPLIT)  # the split the derivations explain
     out = []
@@ -269,18 +278,37 @@ def _derivations(net, ds, parameter_ids, rows) -> dict:
 
     X, y = ds.split(defaults.EXPLAIN_SPLIT)  # raw inputs and labels: explain applies the model's own
     Y = ds.labels(y)                         # preprocessing and class encoding (the input contract)
-    derivations = {}
+    derivations, gradients = {}, {}
     for pid in parameter_ids:
         kind, l, j, k = diagram.parse_id(pid)
         spec = {"weight": (l, j, k)} if kind == "weight" else {"bias": (l, j)}
         per_example = []
+        gradients[pid] = []
         for row in rows:
             e = explain(net, X, Y, sample=int(row), notation="3b1b", training=defaults.EXPLAIN_SPLIT == "train", **spec)
+            gradients[pid].append(float(e.value))
             per_example.append(
                 {key: markdown_to_html(dataclasses.replace(e, notation=key).to_markdown()) for key in NOTATIONS}
             )
         derivations[pid] = per_example
-    return derivations
+    return derivations, gradients
+
+
+def _openings(gradients, examples) -> dict:
+    """Where the panel opens: the parameter with the largest |∂C_x/∂θ| for the first correctly
+    classified example ("right", the first example when nothing is classified), and for the first
+    misclassified one ("wrong", when there is one): {name: {"param": id, "example": index}}."""
+    if not gradients or not examples:
+        return {}
+    right = [i for i, e in enumerate(examples) if e.get("correct", True)]
+    wrong = [i for i, e in enumerate(examples) if e.get("correct") is False]
+    out = {}
+    for name, picks in (("right", right or [0]), ("wrong", wrong)):
+        if picks:
+            i = picks[0]
+            pid = max(gradients, key=lambda p: abs(gradients[p][i]))
+            out[name] = {"param": pid, "example": i, "row": examples[i]["row"]}
+    return out
 
 
 def _pack(payload: dict) -> str:
@@ -342,12 +370,16 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     ``dataset``: the run's ``Dataset`` if already loaded, or a data-set name to load (else it
     is loaded again from the run's options, a recorded file only beside the model — see
     ``deltaprop.recorded``; ``data_dir`` where MNIST files are). When it cannot be loaded the
-    page says so and a ``UserWarning`` gives the reason. ``examples``: training examples whose
-    derivations are stored; ``max_parameters``: at most this many parameters get them."""
+    page says so and a ``UserWarning`` gives the reason. ``examples``: how many training examples
+    get stored derivations (chosen by ``choose_examples``), or a list of their row indices in the
+    explained split; ``max_parameters``: at most this many parameters get them."""
     from .. import __version__
 
-    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
-        raise ValueError(f"examples must be a positive integer, got {examples!r}")
+    if isinstance(examples, (list, tuple)):
+        if not examples or any(isinstance(r, bool) or not isinstance(r, int) for r in examples):
+            raise ValueError(f"examples must be a count or a list of row indices, got {examples!r}")
+    elif isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"examples must be a positive integer or a list of row indices, got {examples!r}")
     if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 0:
         raise ValueError(f"max_parameters must be an integer ≥ 0, got {max_parameters!r}")
     run = load_run(run_dir)
@@ -372,7 +404,11 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
         ds = None
 
     sel = diagram.select(net)
-    rows = choose_examples(net, ds, examples) if ds is not None else []
+    rows = []
+    if ds is not None and isinstance(examples, int):
+        rows = choose_examples(net, ds, examples)
+    elif ds is not None:
+        rows = _check_rows(examples, len(ds.split(defaults.EXPLAIN_SPLIT)[0]))
     derived_ids = sel.priority(net)[:max_parameters] if ds is not None else []
     derived = set(derived_ids)
     n_train = len(ds.X_train) if ds is not None else None
@@ -390,10 +426,9 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
         "history": history,
         "sizes": list(net.sizes),
     }
-    payload = {
-        "derivations": _derivations(net, ds, derived_ids, rows) if ds is not None else {},
-        "symbols": _symbols(net, sel.parameter_ids),
-    }
+    derivations, gradients = _derivations(net, ds, derived_ids, rows) if ds is not None else ({}, {})
+    data["openings"] = _openings(gradients, data["examples"])
+    payload = {"derivations": derivations, "symbols": _symbols(net, sel.parameter_ids)}
     packed = _pack(payload)
 
     # ---------------------------------------------------------------- charts
@@ -439,8 +474,8 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     title = f"deltaprop report: {dataset_name}, network {'-'.join(map(str, net.sizes))}"
     data["title"] = title
     input_labels = output_labels = None
-    if ds is not None and ds.feature_names and ds.n_features <= 12:
-        input_labels = [str(f) for f in ds.feature_names]
+    if net.feature_names is not None:  # the model's own names, else x0, x1, ... (the input's index)
+        input_labels = [str(f) for f in net.feature_names]
     if net.classes_ is not None and ds is not None and ds.task == "classification":
         output_labels = [str(n) for n in (ds.class_names or [str(c) for c in ds.classes])]
     elif net.classes_ is not None:
@@ -569,7 +604,7 @@ def _network_section(svg, sel, data, derived_ids, rows, ds, net) -> str:
         '<label>example <select id="example-picker"></select></label>'
         '<label>notation <select id="notation-picker"></select></label>'
         "</div>"
-        '<div id="param-header"></div><div id="example-info"></div>'
+        '<div id="openings" class="small"></div><div id="param-header"></div><div id="example-info"></div>'
         '<div id="derivation" class="derivation" aria-live="polite"><p class="small">Loading the derivations…</p></div>'
         f"{l2_note}"
         "</aside>"

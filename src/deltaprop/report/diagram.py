@@ -178,7 +178,8 @@ def render_svg(net, sel: Selection, derived: set, layer_names: list, input_label
             d = pid in derived
             fill = _mix("#ffffff", _colour(bias), 0.15 + 0.7 * rel)
             title = f"neuron {j} of layer {l}; bias b = net.biases[{l - 1}][{j}] = {_fmt(bias)} (click: its derivation)"
-            label = ""
+            label = (f'<text class="index" x="{x:.1f}" y="{y + 3.5:.1f}" text-anchor="middle">{j}</text>'
+                     if l < L or not output_labels else "")  # the neuron's index, as in net.weights[l-1][j, :]
             if l == L and output_labels:
                 label = (f'<text class="label" x="{x + 15:.1f}" y="{y + 4:.1f}" text-anchor="start">'
                          f"{html.escape(str(output_labels[j]))}</text>")

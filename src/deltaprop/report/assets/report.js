@@ -159,12 +159,40 @@
     });
   }
 
+  /* Open on the stored parameter with the largest |gradient| for a correctly classified example
+     (data.openings, chosen in Python); offer the same for a misclassified one. */
+  function openAt(where) {
+    var o = data.openings[where];
+    state.example = o.example;
+    byId("example-picker").value = String(o.example);
+    select(o.param);
+  }
+
   function defaultParam() {
-    var L = data.sizes.length - 1;
-    var layer = L >= 2 ? L - 1 : 1;
     var derived = data.parameters.filter(function (p) { return p.derived; });
-    var pick = derived.filter(function (p) { return p.kind === "weight" && p.l === layer; })[0] || derived[0] || data.parameters[0];
+    var pick = derived[0] || data.parameters[0];
     return pick ? pick.id : null;
+  }
+
+  function opening() {
+    var o = data.openings || {};
+    var box = byId("openings");
+    if (box && o.wrong) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.id = "open-wrong";
+      b.textContent = "largest gradient for a misclassified example (#" + o.wrong.row + ")";
+      b.addEventListener("click", function () { openAt("wrong"); });
+      var r = document.createElement("button");
+      r.type = "button";
+      r.id = "open-right";
+      r.textContent = "… for a correctly classified one (#" + o.right.row + ")";
+      r.addEventListener("click", function () { openAt("right"); });
+      box.appendChild(document.createTextNode("open on: "));
+      box.appendChild(b);
+      box.appendChild(r);
+    }
+    if (o.right) { openAt("right"); } else { select(defaultParam()); }
   }
 
   fillPickers();
@@ -172,7 +200,7 @@
   var charts = drawCharts();
   var derivations = inflate().then(function (d) {
     stored = d;
-    select(defaultParam());
+    opening();
   });
   Promise.all([charts, derivations]).then(function () {
     document.body.dataset.ready = "1";
