@@ -303,3 +303,74 @@ def test_hostile_labels_reach_the_page_only_as_text(browser, tmp_path):
         assert "<img src=x onerror=alert(1)>" in text  # shown as text, not made an element
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------------------- issue 15
+def test_the_opening_derivation_has_a_nonzero_gradient(browser, runs):
+    """The page opens on the stored parameter with the largest |∂C_x/∂θ| for a correctly
+    classified example, and offers the same for a misclassified one."""
+    for name in ("digits", "moons"):
+        page = Page(browser, runs[name] / "report.html")
+        try:
+            p = page.page
+            net, X, Y = training_data(runs[name])
+            row = selected_row(p)
+            assert "predicted" not in p.eval_on_selector("#example-picker", "s => s.selectedOptions[0].textContent")
+            value = engine_value(p)
+            assert value != 0
+            derived = p.eval_on_selector_all('#network-svg [data-derived="1"]', "els => els.map(e => e.dataset.param)")
+            assert abs(value) == pytest.approx(max(abs(gradient(net, X, Y, pid, row)) for pid in derived), rel=1e-10)
+            if p.locator("#open-wrong").count():
+                p.click("#open-wrong")
+                assert "predicted" in p.eval_on_selector("#example-picker", "s => s.selectedOptions[0].textContent")
+                assert engine_value(p) != 0
+            assert page.errors == []
+        finally:
+            page.close()
+
+
+def test_every_hidden_neuron_is_labelled_and_inputs_by_index(browser, runs):
+    page = Page(browser, runs["moons"] / "report.html")
+    try:
+        p = page.page
+        net = load(runs["moons"] / "model.npz")
+        for l in range(1, net.n_layers):
+            labels = p.eval_on_selector_all(f'#network-svg [data-param^="b-{l}-"]',
+                                            "els => els.map(e => [e.dataset.param, (e.querySelector('text') || {}).textContent])")
+            assert len(labels) == net.sizes[l]
+            assert all(text == pid.split("-")[2] for pid, text in labels), labels
+        inputs = p.eval_on_selector_all("#network-svg .neuron.input text", "els => els.map(e => e.textContent)")
+        assert inputs == ["x0", "x1"]  # input k is x_k, as in a^0_k and --weight 1:j,k
+    finally:
+        page.close()
+
+
+def test_no_text_overflows_the_derivation_panel_at_1024px(browser, runs):
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1024, "height": 900})
+    try:
+        page.goto((runs["digits"] / "report.html").as_uri())
+        page.wait_for_function("document.body.dataset.ready !== undefined", timeout=60_000)
+        for pid in derived_ids(page, "w-1-")[:1] + derived_ids(page, "b-"):
+            page.select_option("#param-picker", pid)
+            page.wait_for_function(f"document.getElementById('derivation').dataset.param === '{pid}'")
+            sizes = page.evaluate("""() => {
+                const panel = document.getElementById('panel'), right = panel.getBoundingClientRect().right;
+                const clipped = e => {  // inside a formula's own box, within the panel, that scrolls to it
+                    for (let a = e.parentElement; a && a !== panel; a = a.parentElement) {
+                        if ((a.tagName.toLowerCase() === 'math' || a.classList.contains('display'))
+                            && getComputedStyle(a).overflowX !== 'visible' && a.scrollWidth > a.clientWidth
+                            && a.getBoundingClientRect().right <= right + 1) return true;
+                    }
+                    return false;
+                };
+                const past = [...panel.querySelectorAll('*')]
+                    .filter(e => e.getBoundingClientRect().right > right + 1 && !clipped(e))
+                    .map(e => e.tagName + ': ' + e.textContent.slice(0, 40));
+                const boxes = [panel, ...panel.querySelectorAll('#derivation, #derivation li, #derivation p')]
+                    .filter(e => e.scrollWidth > e.clientWidth).map(e => e.tagName + ': ' + e.textContent.slice(0, 40));
+                return {boxes: boxes, past: past};
+            }""")
+            assert sizes["boxes"] == [] and sizes["past"] == [], (pid, sizes)
+    finally:
+        page.close()

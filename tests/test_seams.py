@@ -207,7 +207,7 @@ def test_explain_and_report_show_the_same_number_for_the_same_weight(tmp_path):
     X, y = ds.split(defaults.EXPLAIN_SPLIT)
     grad = net.backward(X[row : row + 1], ds.labels(y)[row : row + 1]).weights[1]
     j, k = (int(i) for i in np.unravel_index(np.abs(grad).argmax(), grad.shape))  # a live path
-    from_report = _derivations(net, ds, [f"w-2-{j}-{k}"], [row])[f"w-2-{j}-{k}"][0]["3b1b"]
+    from_report = _derivations(net, ds, [f"w-2-{j}-{k}"], [row])[0][f"w-2-{j}-{k}"][0]["3b1b"]
     explained = run("explain", out / "model.npz", "--weight", f"2:{j},{k}", "--sample", row)
     assert explained.returncode == 0, explained.stderr
     e = dp.explain(net, X, ds.labels(y), weight=(2, j, k), sample=row, training=True)  # train split rows

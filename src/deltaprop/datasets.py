@@ -655,7 +655,7 @@ def _load_toy(name: str, *, limit, seed, **split) -> Dataset:
     return _make(
         name, X.astype(np.float64), y.astype(np.int64),
         task="classification", classes=classes, limit=limit, seed=seed,
-        feature_names=["x1", "x2"], description=description, **split,
+        feature_names=["x0", "x1"], description=description, **split,
     )
 
 

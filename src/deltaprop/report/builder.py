@@ -271,9 +271,10 @@ def _symbols(net, parameter_ids) -> dict:
     return out
 
 
-def _derivations(net, ds, parameter_ids, rows) -> dict:
-    """{id: [{notation: html} per example]}: ``explain``'s derivation of each parameter's
-    gradient for each example (the example's own cost, no L2), in each notation."""
+def _derivations(net, ds, parameter_ids, rows) -> tuple[dict, dict]:
+    """({id: [{notation: html} per example]}, {id: [∂C_x/∂θ per example]}): ``explain``'s
+    derivation of each parameter's gradient for each example (the example's own cost, no L2),
+    in each notation, and the gradient's value."""
     from ..explain import explain
 
     X, y = ds.split(defaults.EXPLAIN_SPLIT)  # raw inputs and labels: explain applies the model's own
@@ -474,8 +475,9 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     title = f"deltaprop report: {dataset_name}, network {'-'.join(map(str, net.sizes))}"
     data["title"] = title
     input_labels = output_labels = None
-    if net.feature_names is not None:  # the model's own names, else x0, x1, ... (the input's index)
-        input_labels = [str(f) for f in net.feature_names]
+    names = [str(f) for f in net.feature_names] if net.feature_names is not None else None
+    if names and not all(re.fullmatch(r"x\d+", f) for f in names):
+        input_labels = names  # the model's own names; generic ones (x1, x2 of moons) give way to x0, x1, ...: the index
     if net.classes_ is not None and ds is not None and ds.task == "classification":
         output_labels = [str(n) for n in (ds.class_names or [str(c) for c in ds.classes])]
     elif net.classes_ is not None:

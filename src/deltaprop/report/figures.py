@@ -245,7 +245,7 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 100) -> dict:
                 hovertemplate="training example #%{text}<extra>explained</extra>",
             )
         )
-    names_ = ds.feature_names or ["x1", "x2"]
+    names_ = ds.feature_names or ["x0", "x1"]
     fig.update_xaxes(title_text=f"{names_[0]} (raw)", range=[float(xs[0]), float(xs[-1])])
     fig.update_yaxes(title_text=f"{names_[1]} (raw)", range=[float(ys[0]), float(ys[-1])], scaleanchor="x", scaleratio=1)
     _layout(fig, 520)
