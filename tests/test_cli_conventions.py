@@ -72,3 +72,42 @@ def test_layers_are_hidden_sizes_in_train_and_gradcheck_and_sizes_are_all(tmp_pa
     assert nothing.returncode == 2 and "not both" not in nothing.stderr and "nothing to check" in nothing.stderr
     both = cli("gradcheck", "--layers", "5", "--sizes", "4,5,3")
     assert both.returncode == 2 and "not --layers and --sizes" in both.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--optimizer", "rmsprop"], "--optimizer 'rmsprop' is not known"),
+    (["--activation", "softmax"], "use --output softmax"),
+    (["--dataset", "moons", "--label", "y"], "--label chooses the label column of a csv: data set"),
+    (["--dataset", "moons", "--data-dir", "."], "--data-dir is where the MNIST / Fashion-MNIST IDX files are"),
+    (["--threads", "0"], "--threads must be at least 1"),
+])
+def test_misleading_messages_are_replaced_and_nothing_is_printed_first(tmp_path, args, message):
+    result = cli("train", *args, "--out", tmp_path / "run")
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert result.stdout == "" and "output='softmax'" not in result.stderr  # no header before the error
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_directory_is_accepted_where_a_model_file_is(tmp_path):
+    out = tmp_path / "run"
+    assert cli("train", *FAST, "--threads", "1", "--out", out).returncode == 0
+    for args in (("evaluate", out), ("info", out), ("explain", out, "--weight", "1:0,0")):
+        result = cli(*args)
+        assert result.returncode == 0, (args, result.stderr)
+    text = tmp_path / "notes.npz"
+    text.write_text("hello\n")
+    info = cli("info", text)
+    assert info.returncode == 2 and "allow_pickle" not in info.stderr and "zip archive" in info.stderr
+
+
+def test_predict_says_where_it_wrote(tmp_path):
+    out = tmp_path / "run"
+    assert cli("train", *FAST, "--out", out).returncode == 0
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data[:5]
+    np = pytest.importorskip("numpy")
+    np.savez(tmp_path / "x.npz", X=X)
+    result = cli("predict", out, tmp_path / "x.npz", "-o", tmp_path / "p.csv")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {tmp_path / 'p.csv'} (5 rows)" in result.stdout

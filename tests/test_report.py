@@ -339,3 +339,40 @@ def test_the_notations_symbols_are_set_as_math(moons_run):
     prose = re.sub(r"<math.*?</math>", "", fragment, flags=re.S)
     assert "C_x" not in prose and "C_0" not in prose
     assert "the cost of example x" in prose
+
+
+# ---------------------------------------------------------------------------- data views
+def test_the_decision_boundary_fills_the_axes_finely(moons_run):
+    spec = read_report_data((moons_run / "report.html").read_text(encoding="utf-8"))["figures"]["boundary"]
+    grid = spec["data"][0]
+    assert grid["type"] in ("contour", "heatmap") and len(grid["x"]) >= 150 and len(grid["y"]) >= 150
+    assert np.asarray(grid["z"]).shape == (len(grid["y"]), len(grid["x"]))
+    xaxis, yaxis = spec["layout"]["xaxis"], spec["layout"]["yaxis"]
+    assert xaxis["range"] == [grid["x"][0], grid["x"][-1]] and yaxis["range"] == [grid["y"][0], grid["y"][-1]]
+    # equal scales shrink the plotting area, never widen a range past the grid (white bands)
+    assert yaxis["scaleanchor"] == "x" and xaxis["constrain"] == yaxis["constrain"] == "domain"
+    if grid["type"] == "contour":
+        assert grid["line"]["smoothing"] > 0
+
+
+@pytest.mark.parametrize("run", ["moons_run", "digits_run"])
+def test_per_class_precision_and_recall_beside_the_confusion_matrix(run, request):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    run_dir = request.getfixturevalue(run)
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    table = read_report_data(text)["class_metrics"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    opts = metrics["options"]
+    ds = load_dataset(opts["dataset"], seed=opts["seed"], test_fraction=opts["test_fraction"], limit=opts["limit"])
+    pred = load(run_dir / "model.npz").predict_proba(ds.X_test).argmax(axis=1)
+    precision, recall, _, support = precision_recall_fscore_support(ds.y_test, pred, zero_division=0)
+    assert table["split"] == "test" and len(table["rows"]) == len(ds.classes)
+    names = [str(n) for n in (ds.class_names or ds.classes)]
+    assert [r["class"] for r in table["rows"]] == names
+    np.testing.assert_allclose([r["precision"] for r in table["rows"]], precision)
+    np.testing.assert_allclose([r["recall"] for r in table["rows"]], recall)
+    assert [r["support"] for r in table["rows"]] == support.tolist() and sum(support) == metrics["test"]["n"]
+    shown = re.search(r'<table id="class-metrics">.*?</table>', text, re.S)
+    assert shown and all(f"<th>{n}</th>" in shown.group(0) for n in names)
+    assert f"<td>{precision[0]:.3f}</td><td>{recall[0]:.3f}</td><td>{support[0]}</td>" in shown.group(0)

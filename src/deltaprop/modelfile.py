@@ -360,9 +360,17 @@ class _open:
             )
         self.file = os.fdopen(fd, "rb")
         try:  # a .npy is recognised by its magic, not loaded (it could be any size)
-            npy = self.file.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX
+            head = self.file.read(len(np.lib.format.MAGIC_PREFIX))
+            npy = head == np.lib.format.MAGIC_PREFIX
             self.file.seek(0)
+            if not npy and not head.startswith(b"PK"):  # not a zip archive: NumPy would call it a pickle
+                kind = "empty" if not head else f"it starts with {head[:6]!r}"
+                raise ModelFileError(f"{path}: not a .npz model file ({kind}; a model file is a zip archive "
+                                     f"written by deltaprop train or deltaprop.save)")
             npz = None if npy else np.load(self.file, allow_pickle=False)
+        except ModelFileError:
+            self.__exit__()
+            raise
         except Exception as exc:  # zipfile, pickle refusal, EOF, OS errors: all "not our file"
             self.__exit__()
             raise ModelFileError(f"{path}: not a readable .npz model file ({_reason(exc)})") from None

@@ -1,19 +1,20 @@
-"""Figures (matplotlib, drawn off-screen with the Agg backend; nothing is shown)."""
+"""Figures (matplotlib, drawn off-screen on a ``Figure`` with its own Agg canvas: the global
+backend is left alone and nothing is shown)."""
 
 from __future__ import annotations
 
 from .atomic import atomic_write
 
-__all__ = ["learning_curves"]
+__all__ = ["learning_curves", "learning_curves_figure"]
 
 
 def _figure(ncols):
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt, plt.subplots(1, ncols, figsize=(5.2 * ncols, 3.8), constrained_layout=True)
+    fig = Figure(figsize=(5.2 * ncols, 3.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(1, ncols, squeeze=False)[0]
 
 
 def learning_curves(history, path, title: str | None = None) -> str:
@@ -22,13 +23,22 @@ def learning_curves(history, path, title: str | None = None) -> str:
     ``history`` is a list of per-epoch dicts as ``fit`` returns them. The PNG is written
     atomically (temporary file, then rename). Returns the path.
     """
+    fig = learning_curves_figure(history, title)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    return str(path)
+
+
+def learning_curves_figure(history, title: str | None = None):
+    """The matplotlib ``Figure`` that ``learning_curves`` saves (whole-number epoch ticks)."""
     records = list(history)
     if not records:
         raise ValueError("no history to plot: train for at least one epoch")
     epochs = [r["epoch"] for r in records]
     has_acc = any("accuracy" in r or "val_accuracy" in r for r in records)
-    plt, (fig, axes) = _figure(2 if has_acc else 1)
-    axes = axes if has_acc else [axes]
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = _figure(2 if has_acc else 1)
     panels = [("cost", "cost", axes[0])] + ([("accuracy", "accuracy", axes[1])] if has_acc else [])
     for key, label, ax in panels:
         for prefix, name, style in (("", "training", "-"), ("val_", "validation", "--")):
@@ -36,14 +46,10 @@ def learning_curves(history, path, title: str | None = None) -> str:
             if any(v is not None for v in values):
                 ax.plot(epochs, values, style, marker="o", markersize=3, label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
         fig.suptitle(title)
-    try:
-        with atomic_write(path, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return str(path)
+    return fig

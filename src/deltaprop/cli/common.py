@@ -64,12 +64,21 @@ def parse_index(text: str, option: str, expected: str) -> tuple[int, ...]:
     return tuple(values)
 
 
+def model_file(path) -> Path:
+    """The model file that ``path`` names: the file itself, or a run directory's model.npz
+    (what ``deltaprop train --out`` wrote; ``report`` takes either too)."""
+    path = Path(path)
+    if path.is_dir() and (path / "model.npz").is_file():
+        return path / "model.npz"
+    return path
+
+
 def load_model(path):
-    """A Network from a model or checkpoint file (a bad file raises ModelFileError, which
-    ``app.main`` prints as a one-line error)."""
+    """A Network from a model or checkpoint file, or a run directory's model.npz (a bad file
+    raises ModelFileError, which ``app.main`` prints as a one-line error)."""
     from ..modelfile import load
 
-    return load(path)
+    return load(model_file(path))
 
 
 def model_header(path) -> dict:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .app import app, fail
 from ..datasets import load_recorded
-from .common import cell, console, load_model, model_header, plain, split_arrays, to_json
+from .common import cell, console, load_model, model_file, model_header, plain, split_arrays, to_json
 
 
 def evaluation(net, ds, split: str) -> dict:
@@ -46,6 +46,7 @@ def evaluate(
     """Accuracy, cost and confusion matrix of a trained model."""
     from ..recorded import recorded_dataset
 
+    model = model_file(model)
     net = load_model(model)
     name, options = recorded_dataset(model_header(model), model, dataset)
     if name is None:

@@ -60,10 +60,11 @@ def _targets(net, ds, y) -> np.ndarray:
 def _model_data(model: Path, dataset, split, seed, data_dir, label):
     """(net, X, Y) for MODEL on a split of its data set."""
     from ..datasets import load_recorded
-    from .common import load_model, model_header, split_arrays
+    from .common import load_model, model_file, model_header, split_arrays
 
     from ..recorded import recorded_dataset
 
+    model = model_file(model)
     net = load_model(model)
     dataset, options = recorded_dataset(model_header(model), model, dataset)
     if dataset is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import cell, console, load_model, model_header, plain, to_json
+from .common import cell, console, load_model, model_file, model_header, plain, to_json
 
 
 @app.command("info")
@@ -16,6 +16,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Architecture, parameter count and training summary of a model."""
+    model = model_file(model)
     net = load_model(model)
     header = model_header(model)
     training = header.get("training", {})

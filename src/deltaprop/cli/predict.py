@@ -101,7 +101,7 @@ def predict(
     """Predict labels (classifier) or outputs (regression) for new inputs."""
     from ..atomic import atomic_write_text
 
-    net = load_model(model)
+    net = load_model(model)  # (a run directory names its model.npz)
     X = read_inputs(input, net.sizes[0], net.feature_names)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -120,3 +120,4 @@ def predict(
         typer.echo(buf.getvalue(), nl=False)
     else:
         atomic_write_text(output, buf.getvalue())
+        typer.echo(f"wrote {plain(output)} ({len(X)} rows)")

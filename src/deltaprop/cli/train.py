@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -100,11 +101,25 @@ def resolve_options(given: dict, resume_meta: dict | None) -> dict:
                     f"({opts.get(key)!r}); only --epochs and --learning-rate may change on --resume"
                 )
     opts.update({k: v for k, v in given.items() if v is not None})
+    check_options(opts)
     if opts["learning_rate"] is None:
-        if str(opts["optimizer"]).lower() not in defaults.LEARNING_RATE:
-            fail(f"unknown optimizer {opts['optimizer']!r}; expected one of: {', '.join(defaults.LEARNING_RATE)}")
         opts["learning_rate"] = defaults.learning_rate(opts["optimizer"])
     return opts
+
+
+def check_options(opts: dict) -> None:
+    """Refuse, before anything is loaded or printed, what the command line cannot mean."""
+    if str(opts["optimizer"]).lower() not in defaults.LEARNING_RATE:
+        fail(f"--optimizer {opts['optimizer']!r} is not known; expected one of: {', '.join(defaults.LEARNING_RATE)}")
+    if str(opts["activation"]).lower() == "softmax":
+        fail("--activation softmax: softmax is an output activation only; use --output softmax with a hidden "
+             "--activation such as relu or sigmoid")
+    name = str(opts["dataset"]).strip().lower()
+    is_file = name.startswith(("csv:", "npz:")) or name.endswith((".csv", ".npz"))
+    if opts.get("label") is not None and not (name.startswith("csv:") or name.endswith(".csv")):
+        fail(f"--label chooses the label column of a csv: data set; {opts['dataset']} has its own labels")
+    if opts.get("data_dir") is not None and (is_file or name not in ("mnist", "fashion-mnist", "fashion_mnist")):
+        fail(f"--data-dir is where the MNIST / Fashion-MNIST IDX files are; {opts['dataset']} does not read it")
 
 
 def build_network(opts: dict, ds):
@@ -216,7 +231,8 @@ def train(
     task: Optional[str] = typer.Option(None, help="classification, multilabel or regression (default: inferred — integer, boolean or text labels are classes, whatever their number; numbers with fractions are regression).", metavar="TEXT"),
     preprocessing: Optional[str] = typer.Option(None, help="standardize, scale or none (default: scale for pixel data — uint8 or whole numbers in 0..255 — else standardize); recorded in the model.", metavar="TEXT"),
     test_fraction: Optional[float] = typer.Option(None, help=f"Test split for data sets without one (default: {D['test_fraction']}).", metavar="FLOAT"),
-    limit: Optional[int] = typer.Option(None, help="Use only the first N training examples.", metavar="INTEGER"),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N examples of the data set, before it is split (for MNIST: of its training set).", metavar="INTEGER"),
+    threads: Optional[int] = typer.Option(None, help="BLAS threads (threadpoolctl) [default: the library's own; 1 on a loaded machine].", metavar="INTEGER"),
     early_stopping: Optional[bool] = typer.Option(None, "--early-stopping/--no-early-stopping", help="Stop when the validation cost stops improving; keep the best weights."),
     patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']}).", metavar="INTEGER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
@@ -236,12 +252,24 @@ def train(
     interrupts = _Interrupts()  # Ctrl-C and SIGTERM: checkpoint the last whole epoch, then stop
     run_dir = RunDirectory(out)
     try:
-        with run_dir:  # one run at a time in --out, for the whole command
+        with run_dir, blas_threads(threads):  # one run at a time in --out, for the whole command
             _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts)
     except KeyboardInterrupt:  # outside the training loop: while loading, or saving the results
         fail_interrupted(out, interrupts.terminated, run_dir.committed)
     finally:
         interrupts.restore()
+
+
+def blas_threads(threads):
+    """``--threads N``: at most N BLAS/OpenMP threads for the command (threadpoolctl); two BLAS
+    threads fighting other work on a loaded machine can make a run many times slower."""
+    if threads is None:
+        return contextlib.nullcontext()
+    if threads < 1:
+        fail(f"--threads must be at least 1, got {threads}")
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads)
 
 
 def fail_interrupted(out: Path, terminated: bool, committed: bool):

@@ -462,6 +462,7 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
                 if proba.shape[1] == len(names):
                     pred = proba.argmax(axis=1)
                     figs["confusion"] = figures.confusion_matrix(y, pred, names)
+                    data["class_metrics"] = _class_metrics(y, pred, names, confusion_split)
                     if ds.image_shape is not None:
                         for i in np.flatnonzero(pred != np.asarray(y))[:MAX_MISTAKES]:
                             mistakes.append({
@@ -494,7 +495,7 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
                  + ('<div id="fig-curves" class="chart"></div>' if "curves" in figs else "<p>No history recorded.</p>")),
         _network_section(svg, sel, data, derived_ids, rows, ds, net),
         _gradients_section("gradients" in figs, net),
-        _data_section(figs, ds, mistakes, confusion_split),
+        _data_section(figs, ds, mistakes, confusion_split, data.get("class_metrics")),
         _reproduce_section(run),
     ]
     packed_note = len(packed)
@@ -643,7 +644,33 @@ def _gradients_section(present, net) -> str:
     return _section("gradients", "Gradient norms per layer", inner)
 
 
-def _data_section(figs, ds, mistakes, confusion_split) -> str:
+def _class_metrics(y_true, y_pred, names, split) -> dict:
+    """Per-class precision, recall and support on ``split`` (scikit-learn's numbers; a class
+    never predicted gets precision 0)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, _, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(range(len(names))), zero_division=0)
+    return {"split": split, "rows": [
+        {"class": name, "precision": float(p), "recall": float(r), "support": int(n)}
+        for name, p, r, n in zip(names, precision, recall, support)
+    ]}
+
+
+def _class_metrics_table(metrics) -> str:
+    if not metrics:
+        return ""
+    rows = "".join(
+        f"<tr><th>{_esc(m['class'])}</th><td>{m['precision']:.3f}</td><td>{m['recall']:.3f}</td>"
+        f"<td>{m['support']}</td></tr>"
+        for m in metrics["rows"]
+    )
+    return (f'<table id="class-metrics"><caption>per class ({_esc(metrics["split"])} split)</caption>'
+            "<thead><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def _data_section(figs, ds, mistakes, confusion_split, class_metrics=None) -> str:
     parts = []
     if "boundary" in figs:
         parts.append(
@@ -661,7 +688,8 @@ def _data_section(figs, ds, mistakes, confusion_split) -> str:
     if "confusion" in figs:
         parts.append(
             f"<h3>Confusion matrix ({_esc(confusion_split)} split)</h3>"
-            '<div id="fig-confusion" class="chart confusion"></div>'
+            '<div class="confusion-row"><div id="fig-confusion" class="chart confusion"></div>'
+            f"{_class_metrics_table(class_metrics)}</div>"
         )
     if mistakes:
         cells = "".join(

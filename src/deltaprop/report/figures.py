@@ -114,11 +114,13 @@ def gradient_norms(history: list, sizes: list) -> dict | None:
     epochs = [r["epoch"] for r in rows]
     L = len(sizes) - 1
     fig = go.Figure()
+    shown = []
     palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
     for kind, dash, visible in (("W", "solid", True), ("b", "dot", "legendonly")):
         for l in range(1, L + 1):
             values = [r["grad_norms"][kind][l - 1] if len(r["grad_norms"].get(kind, [])) >= l else None for r in rows]
             positive = [v if v is not None and v > 0 else None for v in values]
+            shown += positive
             label = f"{kind}{_superscript(l)}" + (f"  ({sizes[l - 1]}→{sizes[l]})" if kind == "W" else "")
             fig.add_trace(
                 go.Scatter(
@@ -128,7 +130,7 @@ def gradient_norms(history: list, sizes: list) -> dict | None:
                     hovertemplate=f"‖∂C/∂{kind}{_superscript(l)}‖ = %{{y:.4g}}<extra>epoch %{{x}}</extra>",
                 )
             )
-    fig.update_yaxes(type="log", title_text="norm (log scale)", exponentformat="power")
+    fig.update_yaxes(type="log", title_text="norm (log scale)", exponentformat="power", **_log_ticks(shown))
     fig.update_xaxes(title_text="epoch", **_epoch_ticks(epochs))
     _layout(fig, 360, hovermode="x unified", hoverdistance=-1)
     fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, yanchor="top"), margin=dict(r=170))
@@ -136,8 +138,24 @@ def gradient_norms(history: list, sizes: list) -> dict | None:
 
 
 def _epoch_ticks(epochs) -> dict:
-    """Whole-number ticks for a short run (plotly would put ticks at 1.5, 2.5, ...)."""
-    return dict(tick0=1, dtick=1) if 0 < len(epochs) <= 12 else {}
+    """Whole-number epoch ticks, at most about 10 (plotly alone would tick at 2.5, 7.5, ...)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if not epochs:
+        return {}
+    ticks = MaxNLocator(nbins=10, integer=True, steps=[1, 2, 5, 10]).tick_values(min(epochs), max(epochs))
+    step = int(round(ticks[1] - ticks[0])) if len(ticks) > 1 else 1
+    return dict(tick0=0, dtick=max(step, 1))
+
+
+def _log_ticks(values, max_labels: int = 6) -> dict:
+    """Labels only at powers of ten, every ``dtick``-th decade so that at most ``max_labels``
+    show (plotly's own log ticks label 2, 5, ... between them and crowd the axis)."""
+    positive = [v for v in values if v is not None and np.isfinite(v) and v > 0]
+    if not positive:
+        return {}
+    decades = int(np.ceil(np.log10(max(positive)))) - int(np.floor(np.log10(min(positive))))
+    return dict(dtick=max(1, -(-decades // (max_labels - 1))))
 
 
 def _superscript(n: int) -> str:
@@ -176,9 +194,12 @@ def weight_histograms(weights: list, bins: int = 40) -> dict:
 
 
 # ---------------------------------------------------------------------------- data views
-def decision_boundary(net, ds, highlight=(), resolution: int = 100) -> dict:
+def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
     """The network's prediction over the plane (2-D inputs), with the training (•) and test
-    (×) points; ``highlight`` rows of the training split get a ring (the explained examples)."""
+    (×) points; ``highlight`` rows of the training split get a ring (the explained examples).
+
+    The ``resolution`` × ``resolution`` grid spans exactly the axes' ranges, and equal scales
+    shrink the plotting area (``constrain="domain"``) rather than widen a range past the grid."""
     import plotly.graph_objects as go
 
     X_all = np.vstack([ds.X_train, ds.X_val, ds.X_test])
@@ -199,7 +220,8 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 100) -> dict:
             go.Contour(
                 x=_round(xs, 5), y=_round(ys, 5), z=_round(z, 3), zmin=0, zmax=1,
                 colorscale=[[0, "#fbd3a6"], [0.5, "#f7f7f7"], [1, "#a6cbe8"]],
-                contours=dict(start=0, end=1, size=0.1), line=dict(width=0.5, color="rgba(0,0,0,0.18)"),
+                contours=dict(start=0, end=1, size=0.1),
+                line=dict(width=0.5, color="rgba(0,0,0,0.18)", smoothing=1.3),
                 colorbar=dict(title=dict(text=f"P({names[1]})", side="right"), thickness=12),
                 hovertemplate=f"x1 %{{x:.3f}}, x2 %{{y:.3f}}<br>P({names[1]}) = %{{z:.3f}}<extra></extra>",
                 name="prediction",
@@ -246,8 +268,10 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 100) -> dict:
             )
         )
     names_ = ds.feature_names or ["x0", "x1"]
-    fig.update_xaxes(title_text=f"{names_[0]} (raw)", range=[float(xs[0]), float(xs[-1])])
-    fig.update_yaxes(title_text=f"{names_[1]} (raw)", range=[float(ys[0]), float(ys[-1])], scaleanchor="x", scaleratio=1)
+    x_range, y_range = [float(v) for v in _round(xs[[0, -1]], 5)], [float(v) for v in _round(ys[[0, -1]], 5)]
+    fig.update_xaxes(title_text=f"{names_[0]} (raw)", range=x_range, constrain="domain", showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=f"{names_[1]} (raw)", range=y_range, scaleanchor="x", scaleratio=1,
+                     constrain="domain", showgrid=False, zeroline=False)
     _layout(fig, 520)
     fig.update_layout(legend=dict(orientation="v", y=1, x=1.12, yanchor="top"))
     return figure_json(fig)
