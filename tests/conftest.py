@@ -31,6 +31,7 @@ FAST_MODULES = {
     "test_defaults.py",
     "test_validation.py",
     "test_diagnose.py",
+    "test_plots.py",
 }
 NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
     "test_same_final_cost_and_weights_as_pytorch",

@@ -20,7 +20,6 @@ def history(epochs, grad_norms=None):
 def test_png_epoch_ticks_are_whole_numbers(tmp_path):
     for epochs in (3, 20, 137):
         fig = plots.learning_curves_figure(history(epochs))
-        fig.canvas.draw()
         for ax in fig.axes:
             lo, hi = ax.get_xlim()
             ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
@@ -57,3 +56,8 @@ def test_gradient_norm_axis_labels_a_few_powers_of_ten():
     decades = math.ceil(math.log10(max(values))) - math.floor(math.log10(min(values)))
     assert axis["dtick"] == int(axis["dtick"]) >= 1  # labels at powers of ten only
     assert decades / axis["dtick"] + 1 <= 6, (decades, axis["dtick"])
+
+    narrow = figures.gradient_norms(history(5, lambda e: {"W": [0.5 / e], "b": [0.1]}), [2, 1])
+    ticks = narrow["layout"]["yaxis"]["tickvals"]  # within two decades: 1, 2 and 5 times a power of ten
+    shown = [t for t in ticks if 0.1 / 5 <= t <= 0.5]
+    assert len(shown) >= 2 and all(f"{t:.0e}"[0] in "125" for t in ticks)

@@ -46,7 +46,7 @@ def learning_curves_figure(history, title: str | None = None):
             if any(v is not None for v in values):
                 ax.plot(epochs, values, style, marker="o", markersize=3, label=name)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # epochs are whole: no tick at 2.5
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()

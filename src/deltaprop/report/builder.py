@@ -182,10 +182,7 @@ def load_run_dataset(run: Run, data_dir=None, name=None):
 # ============================================================================ pieces
 def _png_data_uri(image, vmax) -> str:
     """A small greyscale image (ink dark) as a PNG data: URI."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib import image as mpimg
+    from matplotlib import image as mpimg  # (imsave needs no backend: the user's stays as it is)
 
     buf = io.BytesIO()
     mpimg.imsave(buf, np.asarray(image, dtype=np.float64), cmap="gray_r", vmin=0.0, vmax=float(vmax), format="png")

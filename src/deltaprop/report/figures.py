@@ -120,7 +120,7 @@ def gradient_norms(history: list, sizes: list) -> dict | None:
         for l in range(1, L + 1):
             values = [r["grad_norms"][kind][l - 1] if len(r["grad_norms"].get(kind, [])) >= l else None for r in rows]
             positive = [v if v is not None and v > 0 else None for v in values]
-            shown += positive
+            shown += positive if visible is True else []  # ticks fit what is shown at first
             label = f"{kind}{_superscript(l)}" + (f"  ({sizes[l - 1]}→{sizes[l]})" if kind == "W" else "")
             fig.add_trace(
                 go.Scatter(
@@ -150,12 +150,16 @@ def _epoch_ticks(epochs) -> dict:
 
 def _log_ticks(values, max_labels: int = 6) -> dict:
     """Labels only at powers of ten, every ``dtick``-th decade so that at most ``max_labels``
-    show (plotly's own log ticks label 2, 5, ... between them and crowd the axis)."""
+    show (plotly's own log ticks label 2, 5, ... between them and crowd the axis); within
+    two decades, at 1, 2 and 5 times them (else one label would be all)."""
     positive = [v for v in values if v is not None and np.isfinite(v) and v > 0]
     if not positive:
         return {}
-    decades = int(np.ceil(np.log10(max(positive)))) - int(np.floor(np.log10(min(positive))))
-    return dict(dtick=max(1, -(-decades // (max_labels - 1))))
+    lo, hi = int(np.floor(np.log10(min(positive)))), int(np.ceil(np.log10(max(positive))))
+    if hi - lo > 2:
+        return dict(dtick=max(1, -(-(hi - lo) // (max_labels - 1))))
+    ticks = [m * 10.0**k for k in range(lo, hi + 1) for m in (1, 2, 5)]
+    return dict(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def _superscript(n: int) -> str:
@@ -223,7 +227,7 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
                 contours=dict(start=0, end=1, size=0.1),
                 line=dict(width=0.5, color="rgba(0,0,0,0.18)", smoothing=1.3),
                 colorbar=dict(title=dict(text=f"P({names[1]})", side="right"), thickness=12),
-                hovertemplate=f"x1 %{{x:.3f}}, x2 %{{y:.3f}}<br>P({names[1]}) = %{{z:.3f}}<extra></extra>",
+                hovertemplate=f"x0 %{{x:.3f}}, x1 %{{y:.3f}}<br>P({names[1]}) = %{{z:.3f}}<extra></extra>",
                 name="prediction",
             )
         )
@@ -237,7 +241,7 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
             go.Heatmap(
                 x=_round(xs, 5), y=_round(ys, 5), z=z.tolist(), zmin=-0.5, zmax=K - 0.5, colorscale=scale,
                 showscale=False, customdata=np.asarray(names, dtype=object)[z].tolist(),
-                hovertemplate="x1 %{x:.3f}, x2 %{y:.3f}<br>predicted %{customdata}<extra></extra>",
+                hovertemplate="x0 %{x:.3f}, x1 %{y:.3f}<br>predicted %{customdata}<extra></extra>",
                 name="prediction",
             )
         )
@@ -269,7 +273,8 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
         )
     names_ = ds.feature_names or ["x0", "x1"]
     x_range, y_range = [float(v) for v in _round(xs[[0, -1]], 5)], [float(v) for v in _round(ys[[0, -1]], 5)]
-    fig.update_xaxes(title_text=f"{names_[0]} (raw)", range=x_range, constrain="domain", showgrid=False, zeroline=False)
+    fig.update_xaxes(title_text=f"{names_[0]} (raw)", range=x_range, constrain="domain",
+                     constraintoward="right", showgrid=False, zeroline=False)  # beside the legend
     fig.update_yaxes(title_text=f"{names_[1]} (raw)", range=y_range, scaleanchor="x", scaleratio=1,
                      constrain="domain", showgrid=False, zeroline=False)
     _layout(fig, 520)
