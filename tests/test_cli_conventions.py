@@ -75,7 +75,7 @@ def test_layers_are_hidden_sizes_in_train_and_gradcheck_and_sizes_are_all(tmp_pa
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--optimizer", "rmsprop"], "--optimizer 'rmsprop' is not known"),
+    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; expected one of: sgd, momentum, adam"),
     (["--activation", "softmax"], "use --output softmax"),
     (["--dataset", "moons", "--label", "y"], "--label chooses the label column of a csv: data set"),
     (["--dataset", "moons", "--data-dir", "."], "--data-dir is where the MNIST / Fashion-MNIST IDX files are"),

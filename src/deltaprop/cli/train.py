@@ -110,7 +110,7 @@ def resolve_options(given: dict, resume_meta: dict | None) -> dict:
 def check_options(opts: dict) -> None:
     """Refuse, before anything is loaded or printed, what the command line cannot mean."""
     if str(opts["optimizer"]).lower() not in defaults.LEARNING_RATE:
-        fail(f"--optimizer {opts['optimizer']!r} is not known; expected one of: {', '.join(defaults.LEARNING_RATE)}")
+        fail(f"unknown optimizer {opts['optimizer']!r}; expected one of: {', '.join(defaults.LEARNING_RATE)}")
     if str(opts["activation"]).lower() == "softmax":
         fail("--activation softmax: softmax is an output activation only; use --output softmax with a hidden "
              "--activation such as relu or sigmoid")
