@@ -92,3 +92,14 @@ def shown_number(text):
     assert match, f"no number at the end of {text!r}"
     mantissa, exponent = match.groups()
     return float(mantissa) * (10.0 ** int(exponent) if exponent else 1.0)
+
+
+def by_array(diagnosis):
+    """(The course checkers' tests.) {array: sorted kinds} of the findings that are not "correct"; a mistake in δ^l is reported
+    once, at the layer it is made, with the arrays it reaches in ``evidence["arrays"]``."""
+    out = {}
+    for f in diagnosis.findings:
+        if f.kind != "correct":
+            for array in [f.array, *f.evidence.get("arrays", [])]:
+                out.setdefault(array, set()).add(f.kind)
+    return {a: sorted(k) for a, k in out.items()}

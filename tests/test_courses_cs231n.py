@@ -8,6 +8,7 @@ switch per classic mistake.
 import numpy as np
 import pytest
 
+from conftest import by_array
 from deltaprop.courses import cs231n
 from deltaprop.courses.cs231n import CS231nError
 
@@ -112,17 +113,6 @@ def toy(D=4, H=10, C=3, N=5, seed=0):
     X = 10 * rng.standard_normal((N, D))
     y = np.array([0, 1, 2, 2, 1])[:N] % C
     return params, X, y
-
-
-def by_array(diagnosis):
-    """{array: sorted kinds} of the findings that are not "correct"; a mistake in δ^l is reported
-    once, at the layer it is made, with the arrays it reaches in ``evidence["arrays"]``."""
-    out = {}
-    for f in diagnosis.findings:
-        if f.kind != "correct":
-            for array in [f.array, *f.evidence.get("arrays", [])]:
-                out.setdefault(array, set()).add(f.kind)
-    return {a: sorted(k) for a, k in out.items()}
 
 
 WEIGHTS, BIASES, ALL = ("W1", "W2"), ("b1", "b2"), ("W1", "b1", "W2", "b2")

@@ -8,6 +8,7 @@ mistake, so that the checker is run on the code a reader of the book writes.
 import numpy as np
 import pytest
 
+from conftest import by_array
 from deltaprop.courses import nielsen
 from deltaprop.courses.nielsen import NielsenError
 
@@ -193,17 +194,6 @@ def his(base=Network, sizes=(3, 4, 2), cost=CrossEntropyCost):
     obj = Network2(list(sizes), cost=cost) if base is Network2 else base(list(sizes))
     obj.biases, obj.weights = parameters(sizes)
     return obj
-
-
-def by_array(diagnosis):
-    """{array: sorted kinds} of the findings that are not "correct"; a mistake in δ^l is reported
-    once, at the layer it is made, with the arrays it reaches in ``evidence["arrays"]``."""
-    out = {}
-    for f in diagnosis.findings:
-        if f.kind != "correct":
-            for array in [f.array, *f.evidence.get("arrays", [])]:
-                out.setdefault(array, set()).add(f.kind)
-    return {a: sorted(k) for a, k in out.items()}
 
 
 ALL = ("nabla_w[0]", "nabla_w[1]", "nabla_b[0]", "nabla_b[1]")

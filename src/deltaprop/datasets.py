@@ -153,7 +153,7 @@ FASHION_MNIST_CLASS_NAMES = [
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
 
-_IDX_SETS = {
+_IDX_SETS = {  # (IDX_DATASETS below: their names)
     "mnist": {
         "sha256": MNIST_SHA256,
         "sizes": MNIST_SIZES,
@@ -174,6 +174,8 @@ _IDX_SETS = {
     },
 }
 
+#: The data sets read from IDX files (``--data-dir`` applies to these only).
+IDX_DATASETS = tuple(_IDX_SETS)
 _TOY_SETS = ("moons", "circles", "xor", "spiral")
 
 #: Integer pixel data in [0, 255] with at least this many features (or an image shape) is

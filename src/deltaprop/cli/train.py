@@ -114,11 +114,12 @@ def check_options(opts: dict) -> None:
     if str(opts["activation"]).lower() == "softmax":
         fail("--activation softmax: softmax is an output activation only; use --output softmax with a hidden "
              "--activation such as relu or sigmoid")
+    from ..datasets import IDX_DATASETS
+
     name = str(opts["dataset"]).strip().lower()
-    is_file = name.startswith(("csv:", "npz:")) or name.endswith((".csv", ".npz"))
     if opts.get("label") is not None and not (name.startswith("csv:") or name.endswith(".csv")):
         fail(f"--label chooses the label column of a csv: data set; {opts['dataset']} has its own labels")
-    if opts.get("data_dir") is not None and (is_file or name not in ("mnist", "fashion-mnist", "fashion_mnist")):
+    if opts.get("data_dir") is not None and name.replace("_", "-") not in IDX_DATASETS:
         fail(f"--data-dir is where the MNIST / Fashion-MNIST IDX files are; {opts['dataset']} does not read it")
 
 
