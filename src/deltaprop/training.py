@@ -207,10 +207,10 @@ class Trainer:
         its own, from the checkpoint): the larger of the network's cost then — with the L2
         penalty λ/(2n) Σ‖W‖², as the epoch costs have it — and the cost of the output z^L = 0
         (log K for K softmax classes, K log 2 for K sigmoids, mean Σ_j y_j² for a linear
-        output), on at most 16384 training rows taken evenly (no random draw, so the run's
+        output), on at most 1024 training rows taken evenly (no random draw, so the run's
         Generator is untouched)."""
         net, m = self.net, data.X.shape[0]
-        rows = np.unique(np.linspace(0, m - 1, num=min(m, 16384)).astype(np.intp))
+        rows = np.unique(np.linspace(0, m - 1, num=min(m, 1024)).astype(np.intp))
         X, Y = data.X[rows], data.Y[rows]
         with np.errstate(over="ignore", invalid="ignore"):
             now = net.evaluate_prepared(X, Y, l2=self.l2 * len(rows) / m)["cost"]  # penalty λ/(2n)
