@@ -174,6 +174,21 @@ def test_training_on_csv_and_toy_sets(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_train_in_a_notebook_cell_prints_plain_epoch_lines(tmp_path):
+    """``!deltaprop train`` in Jupyter: ipykernel sets FORCE_COLOR=1 and stdout is a pipe. The
+    live bar is for real terminals only: here one plain line per epoch, no escape codes at all."""
+    result = subprocess.run(
+        [sys.executable, "-m", "deltaprop", "train", *FAST, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "FORCE_COLOR": "1", "COLUMNS": "120"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\r" not in result.stdout + result.stderr
+    epochs = [line for line in result.stdout.splitlines() if line.startswith("epoch")]
+    assert [line[:12] for line in epochs] == ["epoch   1/3 ", "epoch   2/3 ", "epoch   3/3 "]
+    assert all(" val acc " in line for line in epochs)
+    assert result.stdout.splitlines()[0].startswith("deltaprop train  digits: ")  # (bold on a terminal)
+
+
 def test_divergence_is_a_clear_error(tmp_path):
     result = run("train", "--layers", "16", "--optimizer", "sgd", "--learning-rate", "1e9",
                  "--cost", "quadratic", "--output", "identity", "--epochs", "5", "--out", tmp_path)
@@ -228,3 +243,40 @@ def test_train_and_gradcheck_with_the_half_quadratic_cost(tmp_path):
     assert gc.returncode == 0, gc.stderr
     assert "(half_quadratic)" in gc.stdout and "max relative error" in gc.stdout
     assert "half_quadratic" in run("train", "--help").stdout
+
+
+def test_every_command_writes_plain_text_into_a_notebook_pipe(tmp_path):
+    """FORCE_COLOR=1 with a pipe (ipykernel's ``!deltaprop ...``): no escape codes from any command."""
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "120"}
+    train = subprocess.run([sys.executable, "-m", "deltaprop", "train", *FAST, "--out", str(tmp_path), "--quiet"],
+                           capture_output=True, text=True, timeout=240, env=env)
+    assert train.returncode == 0, train.stderr
+    for args in (["info", tmp_path], ["evaluate", tmp_path], ["explain", tmp_path, "--weight", "1:0,0"],
+                 ["gradcheck", "--sizes", "3,4,2"]):
+        result = subprocess.run([sys.executable, "-m", "deltaprop", *map(str, args)], capture_output=True, text=True,
+                                timeout=240, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "\x1b" not in result.stdout + result.stderr, args
+
+
+def test_train_with_lbfgs_and_info_shows_it(tmp_path):
+    out = tmp_path / "lbfgs"
+    result = run("train", "--optimizer", "lbfgs", "--epochs", "5", "--layers", "16", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "lbfgs full batch" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["epoch"] for r in metrics["history"]] == [1, 2, 3, 4, 5]
+    info = run("info", out / "model.npz")
+    assert info.returncode == 0 and "lbfgs" in info.stdout and "batch all" in info.stdout
+
+
+def test_full_batch_options_on_the_command_line(tmp_path):
+    assert "all" in run("train", "--help").stdout and "lbfgs" in run("train", "--help").stdout
+    result = run("train", "--batch-size", "all", "--epochs", "2", "--layers", "8", "--out", tmp_path / "gd")
+    assert result.returncode == 0, result.stderr
+    assert "batch all" in result.stdout
+    for args, message in [(["--optimizer", "cg", "--learning-rate", "0.1"], "takes no --learning-rate"),
+                          (["--optimizer", "lbfgs", "--batch-size", "16"], "leave out --batch-size"),
+                          (["--batch-size", "many"], "--batch-size must be a positive integer or 'all'")]:
+        bad = run("train", *args, "--epochs", "1", "--out", tmp_path / "bad")
+        assert bad.returncode == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

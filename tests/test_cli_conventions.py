@@ -20,6 +20,16 @@ def test_help_shows_flags_without_placeholders_and_defaults_verbatim(command):
     text = cli(command, "--help", columns=200).stdout
     assert text.startswith("Usage: deltaprop " + command)
     assert "<bool>" not in text and "<str>" not in text and "<int>" not in text and "<float>" not in text
+    usage = text.splitlines()[0]
+    assert "{" not in usage and "}" not in usage  # Usage: deltaprop evaluate [OPTIONS] MODEL, as click and git write it
+    assert "<path>" not in text and "<file>" not in text  # arguments are named, not typed
+
+
+def test_usage_names_required_and_optional_arguments_plainly():
+    assert cli("evaluate", "--help").stdout.splitlines()[0] == "Usage: deltaprop evaluate [OPTIONS] MODEL"
+    assert cli("predict", "--help").stdout.splitlines()[0] == "Usage: deltaprop predict [OPTIONS] MODEL INPUT"
+    lines = cli("evaluate", "--help").stdout.splitlines()
+    assert any(line.split()[:2] == ["MODEL", "A"] for line in lines)  # "MODEL  A model file …"
 
 
 def test_bracketed_default_texts_survive_in_help():

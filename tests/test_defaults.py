@@ -30,7 +30,7 @@ def test_cli_estimator_and_fit_defaults_come_from_defaults():
     assert {k: opts[k] for k in ("layers", "epochs", "batch_size", "l2")} == {
         k: defaults.TRAIN[k] for k in ("layers", "epochs", "batch_size", "l2")}
     params = dp.MLPClassifier().get_params()
-    for key in ("hidden_layer_sizes", "epochs", "l2", "batch_size", "patience", "validation_fraction"):
+    for key in ("hidden_layer_sizes", "epochs", "l2", "batch_size", "patience", "validation_fraction", "tol"):
         assert params[key] == defaults.ESTIMATOR[key]
     signature = inspect.signature(fit).parameters
     for key in ("epochs", "batch_size", "optimizer", "l2", "patience"):

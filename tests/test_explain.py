@@ -190,7 +190,8 @@ def test_the_recurrence_shows_the_matrix_form_with_shapes_and_the_transpose():
     net, X, Y = make_case("sigmoid", "sigmoid", "quadratic", sizes=(4, 5, 3))
     text = str(explain(net, X, Y, weight=(1, 2, 0), sample=0, notation="nielsen"))
     assert "δ^2 = ((w^3)ᵀ δ^3) ⊙ σ'(z^2)" in text
-    assert "(5) = (5 × 3) (3) ⊙ (5)" in text
+    # each factor is named with its shape (not a bare "(5) = (5 × 3) (3) ⊙ (5)")
+    assert "shapes: δ^2 is (5), (w^3)ᵀ is (5 × 3), δ^3 is (3), σ'(z^2) is (5)" in text
     assert "deltas[0] = (deltas[1] @ net.weights[1])" in text
 
 
@@ -216,7 +217,7 @@ def test_ng_dl_rendering_has_columns_as_examples():
     net, X, Y = make_case("relu", "softmax", "cross_entropy", sizes=(4, 5, 3))
     text = str(explain(net, X, Y, weight=(1, 2, 0), notation="ng-dl"))
     assert text.startswith("dW^[1]_{3,1} = ∂J/∂W^[1]_{3,1}")
-    assert "dA^[1] = (W^[2])ᵀ dZ^[2]" in text and "(5 × m) = (5 × 3) (3 × m)" in text
+    assert "dA^[1] = (W^[2])ᵀ dZ^[2]" in text and "shapes: dA^[1] is (5 × m), (W^[2])ᵀ is (5 × 3), dZ^[2] is (3 × m)" in text
     assert "dW^[1] = 1/m dZ^[1] (A^[0])ᵀ" in text
 
 
@@ -627,8 +628,9 @@ def test_a_zero_factor_is_named_with_its_reason(notation):
     net, X, Y = dead_relu_case()
     e = explain(net, X, Y, sample=0, weight=(1, 0, 2), notation=notation)
     n = get_notation(notation, net.sizes)
-    for text in (str(e), e.to_markdown()):
-        assert f"neuron {n.index(0)} of layer {n.layer_label(1)} is inactive" in text
+    assert f"neuron {n.index(0)} of layer {n.layer_label(1)} is inactive" in str(e)
+    layer = n.layer(1) if isinstance(n.layer(1), str) else f"${n.layer(1).latex}$"  # a symbol as math
+    assert f"neuron {n.index(0)} of layer {layer} is inactive" in e.to_markdown()
     assert "< 0, so " in str(e)
     inputs = explain(net, X, Y, sample=0, weight=(1, 1, 1), notation=notation)
     assert f"input {n.index(1)} is 0" in str(inputs)

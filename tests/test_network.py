@@ -419,3 +419,52 @@ def test_a_prediction_that_overflows_the_forward_pass_is_refused_not_nan():
         with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match="row 1 of X is not finite"):
             method(huge)
     assert net.predict(huge[:1]).shape == (1,)
+
+
+# ---------------------------------------------------------------------------- issue 14: displays
+def test_summary_is_a_layer_table_in_text_and_html():
+    net = dp.Network([4, 8, 3], activation="relu", output="softmax", cost="cross_entropy", seed=0, dtype="float32")
+    summary = net.summary()
+    assert str(summary) == repr(summary) == "\n".join([
+        "Network 4-8-3",
+        "─" * 58,
+        "layer  n_{l-1} → n_l  activation  W^l     b^l   parameters",
+        "─" * 58,
+        "    1          4 → 8  relu        (8, 4)  (8,)          40",
+        "    2          8 → 3  softmax     (3, 8)  (3,)          27",
+        "─" * 58,
+        "total parameters 67   cost cross_entropy   dtype float32",
+    ])
+    from IPython.lib.pretty import pretty
+
+    assert pretty(summary) == str(summary)
+    page = summary._repr_html_()
+    assert page.startswith('<table class="deltaprop-network"><caption>Network 4-8-3</caption>')
+    rows = [[c.split("<")[0] for c in row.split('">')[1:]] for row in page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]]
+    assert rows == [["1", "4 → 8", "relu", "(8, 4)", "(8,)", "40"], ["2", "8 → 3", "softmax", "(3, 8)", "(3,)", "27"]]
+    assert ">67</td>" in page and "cost cross_entropy, dtype float32" in page
+    assert net._repr_html_() == page
+    assert "\n" not in repr(net) and repr(net).startswith("Network(sizes=[4, 8, 3]")
+
+
+def test_summary_counts_large_layers_with_separators():
+    text = str(dp.Network([784, 100, 10], seed=0).summary())
+    assert "784 → 100" in text and "78,500" in text and "total parameters 79,510   cost quadratic   dtype float64" in text
+
+
+def test_net_history_is_a_history_after_fit_copy_and_model_file(tmp_path):
+    from deltaprop.modelfile import load, save
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    net = dp.Network([3, 4, 2], output="softmax", cost="cross_entropy", seed=0)
+    net.fit(X, y, epochs=3, seed=0)
+    copy = net.copy()
+    back = load(save(net, tmp_path / "m.npz"))
+    for history in (net.history, copy.history, back.history):
+        assert isinstance(history, dp.History) and history["epoch"] == [1, 2, 3]
+    assert back.history == net.history and copy.history is not net.history
+    fresh = dp.Network([3, 2], seed=0)
+    assert isinstance(fresh.history, dp.History) and len(fresh.history) == 0
+    fresh.history = [{"epoch": 1, "cost": 0.5}]  # as a model file or an estimator assigns it
+    assert fresh.history["cost"] == [0.5]

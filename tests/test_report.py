@@ -118,7 +118,9 @@ def test_page_holds_the_runs_history_command_seed_and_versions(moons_run):
     text = (moons_run / "report.html").read_text(encoding="utf-8")
     metrics = json.loads((moons_run / "metrics.json").read_text())
     data = read_report_data(text)
-    assert data["history"] == metrics["history"]
+    # the history, without the parameter snapshots (they are drawn in the boundary's frames)
+    assert data["history"] == [{k: v for k, v in r.items() if k != "parameters"} for r in metrics["history"]]
+    assert any("parameters" in r for r in metrics["history"]) and "frames" in data["figures"]["boundary"]
     assert {"curves", "gradients", "histograms", "boundary", "confusion"} <= set(data["figures"])
     curves = data["figures"]["curves"]["data"]
     cost = next(t for t in curves if t["name"] == "training cost")
@@ -338,7 +340,7 @@ def test_the_notations_symbols_are_set_as_math(moons_run):
     fragment = next(iter(stored.values()))[0]["3b1b"]
     prose = re.sub(r"<math.*?</math>", "", fragment, flags=re.S)
     assert "C_x" not in prose and "C_0" not in prose
-    assert "the cost of example x" in prose
+    assert "the cost of example" in prose and re.search(r"the cost of example\s*<math", fragment)  # x set as math too
 
 
 # ---------------------------------------------------------------------------- data views
@@ -376,3 +378,10 @@ def test_per_class_precision_and_recall_beside_the_confusion_matrix(run, request
     shown = re.search(r'<table id="class-metrics">.*?</table>', text, re.S)
     assert shown and all(f"<th>{n}</th>" in shown.group(0) for n in names)
     assert f"<td>{precision[0]:.3f}</td><td>{recall[0]:.3f}</td><td>{support[0]}</td>" in shown.group(0)
+
+
+def test_report_says_on_stderr_which_views_it_left_out(digits_run, tmp_path):
+    out = tmp_path / "r.html"
+    result = run_cli("report", digits_run, "--dataset", "moons", "-o", out)
+    assert "note: the data set moons has 2 features but the network's input layer has 64" in result.stderr
+    assert "left out" in result.stderr and out.exists()

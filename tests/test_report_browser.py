@@ -374,3 +374,74 @@ def test_no_text_overflows_the_derivation_panel_at_1024px(browser, runs):
             assert sizes["boxes"] == [] and sizes["past"] == [], (pid, sizes)
     finally:
         page.close()
+
+
+def test_the_boundary_animation_changes_the_picture_between_first_and_last_epoch(moons_page, runs):
+    page = moons_page.page
+    chart = page.locator("#fig-boundary")
+    chart.scroll_into_view_if_needed()
+    labels = page.evaluate("() => document.getElementById('fig-boundary').layout.sliders[0].steps.map(s => s.label)")
+    history = json.loads((runs["moons"] / "metrics.json").read_text())["history"]
+    assert labels[0] == "1" and labels[-1] == str(history[-1]["epoch"])  # the first and the last epoch
+
+    def show(label):  # click the slider's step, as a user would drag it there
+        page.evaluate("""(label) => {
+          const el = document.getElementById('fig-boundary');
+          const steps = el.layout.sliders[0].steps;
+          const step = steps.find(s => s.label === label);
+          return Plotly.animate(el, step.args[0], step.args[1]);
+        }""", label)
+        page.wait_for_timeout(200)
+        return chart.screenshot(), page.evaluate("() => document.getElementById('fig-boundary').data[0].z.flat()")
+
+    first_png, first_z = show(labels[0])
+    last_png, last_z = show(labels[-1])
+    assert first_png != last_png  # the picture differs
+    assert max(abs(a - b) for a, b in zip(first_z, last_z)) > 0.05  # and so does the prediction it draws
+    assert moons_page.errors == []
+    # the play button and the slider are on the page
+    assert page.locator("#fig-boundary .updatemenu-button").count() >= 1
+    assert page.locator("#fig-boundary .slider-container").count() == 1
+
+
+def test_each_class_region_has_the_colour_of_the_class_predicted_there(browser, tmp_path):
+    """More than two classes: the filled regions (contours of p_c − max p_other) must be shaded
+    on the side where class c is predicted, in class c's colour."""
+    import io
+
+    from matplotlib.image import imread
+
+    from deltaprop.report.figures import CLASS_COLOURS, _pastel
+
+    run_cli("train", "--dataset", "spiral", "--epochs", "30", "--out", tmp_path / "s", "--report", "--quiet")
+    net = load(tmp_path / "s" / "model.npz")
+    page = Page(browser, tmp_path / "s" / "report.html")
+    try:
+        p = page.page
+        chart = p.locator("#fig-boundary")
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        xr, yr = p.evaluate("() => { const l = document.getElementById('fig-boundary')._fullLayout; "
+                            "return [l.xaxis.range, l.yaxis.range]; }")
+        gx, gy = np.meshgrid(np.linspace(*xr, 25)[2:-2], np.linspace(*yr, 25)[2:-2])
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        proba = net.predict_proba(pts)
+        top2 = np.sort(proba, axis=1)[:, -2:]
+        ds = load_dataset("spiral", seed=0)
+        X_all = np.vstack([ds.X_train, ds.X_val, ds.X_test])
+        far = np.min(np.linalg.norm(pts[:, None, :] - X_all[None, :, :], axis=2), axis=1)
+        keep = (top2[:, 1] - top2[:, 0] > 0.5) & (far > 0.06)  # clear of boundaries and markers
+        pts, predicted = pts[keep], proba[keep].argmax(axis=1)
+        assert len(set(predicted.tolist())) == 3 and len(pts) >= 20
+        pixels = p.evaluate("""(pts) => { const el = document.getElementById('fig-boundary'), l = el._fullLayout;
+            const r = el.getBoundingClientRect();
+            return pts.map(([x, y]) => [l.xaxis.l2p(x) + l.xaxis._offset, l.yaxis.l2p(y) + l.yaxis._offset]); }""",
+                            pts.tolist())
+        image = imread(io.BytesIO(chart.screenshot()), format="png")[..., :3]
+        palette = np.array([[int(_pastel(CLASS_COLOURS[c])[i:i + 2], 16) / 255 for i in (1, 3, 5)] for c in range(3)])
+        for (px, py), c in zip(pixels, predicted):
+            colour = image[int(round(py)), int(round(px))]
+            assert np.argmin(np.linalg.norm(palette - colour, axis=1)) == c, (px, py, colour, c)
+        assert box is not None and page.errors == []
+    finally:
+        page.close()

@@ -3,8 +3,10 @@ cover (parameters stored unchanged, warm starts and partial_fit that keep the op
 state, model files, pickling), every target kind, and the tools users combine them with
 (Pipeline, cross_val_score, GridSearchCV)."""
 
+import inspect
 import io
 import pickle
+import re
 import warnings
 
 import joblib
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_multilabel_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -23,6 +25,10 @@ import deltaprop.sklearn as dsk
 from deltaprop.optimizers import Adam, Momentum
 from deltaprop.sklearn import MLPClassifier, MLPRegressor, expected_failed_checks
 from deltaprop.training import TrainingDiverged
+
+# Most fits here are short: their ConvergenceWarnings are noise (the tests of the warning catch
+# it themselves).
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 # ----------------------------------------------------------------------------- estimator checks
 # The defaults pass every check; the other settings cover mini-batches, tanh, L2, SGD with a
@@ -104,7 +110,7 @@ def test_constructor_stores_parameters_unchanged_and_fit_does_not_touch_them():
     assert est.hidden_layer_sizes == [5] and est.network_.dtype == np.float32
     assert set(MLPClassifier().get_params()) == {
         "hidden_layer_sizes", "activation", "output", "cost", "init", "optimizer", "learning_rate",
-        "batch_size", "epochs", "l2", "early_stopping", "validation_fraction", "patience",
+        "batch_size", "epochs", "l2", "early_stopping", "validation_fraction", "patience", "tol",
         "restore_best", "shuffle", "random_state", "dtype", "verbose", "warm_start",
     }
 
@@ -447,23 +453,40 @@ def test_restore_best_keeps_the_best_epochs_weights():
 
 
 # ----------------------------------------------------------------------------- verbose
-def test_verbose_prints_from_the_estimator_only(capsys, digits):
+def test_verbose_2_prints_a_line_per_epoch_from_the_estimator_only(capsys, digits):
     X, _, y, _ = digits
     MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0).fit(X, y)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
     MLPClassifier(hidden_layer_sizes=(8,), epochs=3, early_stopping=True, patience=1,
-                  random_state=0, verbose=1).fit(X, y)
+                  random_state=0, verbose=2).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Epoch 1/3, loss = ")
     assert "validation loss = " in lines[0] and "validation score = " in lines[0]
     assert lines[-1].startswith("Validation loss did not improve for 1 epochs") or len(lines) == 3
-    est = MLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0, verbose=1, warm_start=True)
+    est = MLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0, verbose=2, warm_start=True)
     est.fit(X, y)
     capsys.readouterr()
     est.fit(X, y)
     assert capsys.readouterr().out.splitlines()[0].startswith("Epoch 3 (1/2 of this fit), loss = ")
     deltaprop.Network([64, 8, 10], output="softmax", cost="cross_entropy", seed=0).fit(X, y, epochs=2)
     assert capsys.readouterr().out == ""
+
+
+def test_verbose_1_shows_one_live_bar_per_fit_not_a_line_per_epoch(capsys, digits):
+    X, _, y, _ = digits
+    est = MLPClassifier(hidden_layer_sizes=(8,), epochs=30, random_state=0, verbose=1, warm_start=True)
+    est.fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == ""  # (today's 30 printed lines)
+    # tqdm's text bar (stderr, outside a notebook): redrawn in place with \r, one final newline
+    assert err.count("\n") == 1 and "MLPClassifier" in err and "30/30" in err and "cost=" in err
+    est.fit(X, y)  # a warm start: a new bar over this fit's epochs, saying where the run stands
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "MLPClassifier (after 30 epochs)" in err and "30/30" in err
+    MLPRegressor(hidden_layer_sizes=(4,), random_state=0, verbose=1).partial_fit(*_regression(n=50))
+    out, err = capsys.readouterr()
+    assert out == "" and "MLPRegressor" in err and "1/1" in err
 
 
 # ----------------------------------------------------------------------------- DataFrames
@@ -629,6 +652,8 @@ def test_pickle_and_joblib_keep_predictions_and_optimizer_state(tmp_path, digits
         (dict(cost="cross_entropy", output="sigmoid"), "softmax"),
         (dict(activation="swish"), "activation"),
         (dict(verbose=-1), "verbose"),
+        (dict(tol=-1.0), "tol"),
+        (dict(tol="small"), "tol"),
     ],
 )
 def test_bad_hyperparameters_raise_at_fit(params, match):
@@ -666,3 +691,163 @@ def test_divergence_raises_and_keeps_the_epochs_that_ran():
     with pytest.raises(TrainingDiverged, match="smaller learning rate"):
         est.fit(X * 100, y)
     assert len(est.loss_curve_) == est.n_iter_ < 50
+
+
+# ----------------------------------------------------------------------------- scikit-learn's names
+@pytest.mark.parametrize(
+    "name, use",
+    [("max_iter", "epochs="), ("learning_rate_init", "learning_rate="), ("alpha", "l2="),
+     ("solver", "optimizer="), ("n_iter_no_change", "patience="), ("loss", "cost=")],
+)
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_scikit_learns_mlp_names_say_what_to_use(Estimator, name, use):
+    where = re.escape(f"{Estimator.__name__}() got unexpected keyword argument {name!r} (use {use}")
+    with pytest.raises(TypeError, match=where) as raised:  # (was: _BaseMLP.__init__() got ...)
+        Estimator(**{name: 5})
+    message = str(raised.value)
+    assert isinstance(raised.value, ValueError) and "\n" not in message
+    assert message.endswith("Its parameters are: " + ", ".join(Estimator._get_param_names()))
+
+
+def test_unknown_parameters_are_named_in_the_constructor_and_set_params():
+    with pytest.raises(TypeError, match=r"'epoch' \(did you mean epochs=\?\), 'colour'\. Its"):
+        MLPClassifier(hidden_layer_sizes=(3,), epoch=3, colour="red")
+    with pytest.raises(ValueError, match=r"MLPClassifier\.set_params\(\) .*'max_iter' \(use epochs=\)"):
+        MLPClassifier().set_params(epochs=3, max_iter=3)
+    search = GridSearchCV(MLPClassifier(hidden_layer_sizes=(2,)), {"max_iter": [5]}, cv=2)
+    with pytest.raises(ValueError, match=r"'max_iter' \(use epochs=\)"):
+        search.fit(np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2)
+    # the explicit signature is what get_params, clone and help() read
+    assert sorted(inspect.signature(MLPRegressor).parameters) == MLPRegressor._get_param_names()
+    assert clone(MLPRegressor(epochs=7, tol=0.1)).get_params()["tol"] == 0.1
+
+
+def test_every_constructor_parameter_is_annotated_and_documented():
+    doc = MLPClassifier.__doc__
+    for p in inspect.signature(MLPClassifier).parameters.values():
+        assert p.kind is p.POSITIONAL_OR_KEYWORD and p.annotation is not p.empty, p.name
+        assert re.search(rf"^    {p.name} : .+, default=", doc, re.M), f"{p.name} undocumented"
+    for method in (MLPClassifier.fit, MLPClassifier.partial_fit, MLPClassifier.predict_proba,
+                   MLPClassifier.predict_log_proba, MLPClassifier.predict, MLPRegressor.fit,
+                   MLPRegressor.partial_fit, MLPRegressor.predict, MLPClassifier.save,
+                   MLPClassifier.load, MLPClassifier.from_network, MLPClassifier.set_params):
+        signature = inspect.signature(method)
+        assert signature.return_annotation is not signature.empty, method.__qualname__
+        assert all(p.annotation is not p.empty for p in signature.parameters.values()
+                   if p.name not in ("self", "cls")), method.__qualname__
+        assert "Parameters\n        ----------" in method.__doc__, method.__qualname__
+
+
+# ----------------------------------------------------------------------------- ConvergenceWarning
+def _quiet_fit(est, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return est.fit(X, y, **kw)
+
+
+def test_convergence_warning_when_the_epochs_run_out_while_the_loss_improves(digits):
+    X, _, y, _ = digits
+    est = MLPClassifier(hidden_layer_sizes=(8,), epochs=5, random_state=0)
+    with pytest.warns(ConvergenceWarning) as caught:  # (was: no warning)
+        est.fit(X, y)
+    [warning] = caught
+    assert str(warning.message) == (
+        "MLPClassifier: maximum epochs (5) reached and the optimization hasn't converged yet: "
+        "the training loss was still improving by more than tol=0.0001 within patience=10 epochs; "
+        "increase epochs to train longer."
+    )
+    assert warning.filename == __file__  # points at the caller's fit
+    with pytest.warns(ConvergenceWarning, match="MLPRegressor: maximum epochs"):
+        MLPRegressor(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(*_regression(n=60))
+
+
+@pytest.mark.parametrize("epochs, warns", [(4, True), (5, False), (20, False)])
+def test_convergence_follows_scikit_learns_rule_on_tol_and_patience(epochs, warns):
+    # With a tol larger than any improvement every epoch after the first is "no improvement":
+    # scikit-learn's MLP has converged once more than n_iter_no_change (here patience=3) epochs
+    # in a row did not improve, i.e. after 1 + 3 + 1 epochs, not after 1 + 3.
+    X, y = _regression(n=60)
+    est = MLPRegressor(hidden_layer_sizes=(4,), epochs=epochs, patience=3, tol=1e3, random_state=0)
+    if warns:
+        with pytest.warns(ConvergenceWarning, match="tol=1000 within patience=3"):
+            est.fit(X, y)
+    else:
+        _quiet_fit(est, X, y)
+    assert est.n_iter_ == epochs  # deltaprop never stops on the training loss
+
+
+def test_no_convergence_warning_after_early_stopping_or_from_partial_fit(digits):
+    X, _, y, _ = digits
+    est = MLPClassifier(hidden_layer_sizes=(8,), epochs=200, early_stopping=True, patience=1,
+                        random_state=0)
+    _quiet_fit(est, X, y)
+    assert est.stop_reason_ == "early_stopping"
+    with pytest.warns(ConvergenceWarning, match="the validation loss was still improving"):
+        est.set_params(epochs=2, patience=10).fit(X, y)  # early stopping on, but the epochs ran out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MLPClassifier(hidden_layer_sizes=(8,)).partial_fit(X, y, classes=np.unique(y)).partial_fit(X, y)
+
+
+# ----------------------------------------------------------------------------- float32
+def test_float32_estimators_return_float32_like_scikit_learns_mlp():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    targets = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
+        "multilabel": np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int),
+    }
+    for kind, y in targets.items():
+        clf = MLPClassifier(hidden_layer_sizes=(4,), epochs=3, dtype="float32", random_state=0).fit(X, y)
+        wide = MLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(X, y)
+        for method in ("predict_proba", "predict_log_proba"):
+            assert getattr(clf, method)(X.astype(np.float32)).dtype == np.float32, (kind, method)  # (was float64)
+            assert getattr(clf, method)(X).dtype == np.float64, (kind, method)  # as scikit-learn
+            assert getattr(wide, method)(X.astype(np.float32)).dtype == np.float64, (kind, method)
+        if kind != "multilabel":
+            np.testing.assert_allclose(clf.predict_proba(X.astype(np.float32)).sum(axis=1), 1, rtol=1e-6)
+        assert clf.predict(X.astype(np.float32)).dtype == clf.classes_.dtype
+    X_r, y_r = _regression(n=60, n_out=2)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), epochs=3, dtype="float32", random_state=0).fit(X_r, y_r)
+    assert reg.predict(X_r.astype(np.float32)).dtype == np.float32  # (was float64)
+    assert reg.predict(X_r).dtype == np.float64
+    np.testing.assert_allclose(reg.predict(X_r.astype(np.float32)), reg.predict(X_r), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------- full-batch optimizers
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["lbfgs", "cg"])
+def test_full_batch_optimizers_fit_digits(optimizer):
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.3, random_state=0, stratify=y)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), optimizer=optimizer, epochs=400, l2=1.0, tol=1e-3,
+                        random_state=0).fit(X_train, y_train)
+    assert clf.stop_reason_ == "converged" and clf.n_iter_ < 400 == clf.epochs
+    assert clf.score(X_test, y_test) > 0.93
+    assert len(clf.loss_curve_) == clf.n_iter_
+
+
+def test_full_batch_optimizer_out_of_iterations_warns_once():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), optimizer="lbfgs", epochs=3, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    found = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(found) == 1 and "lbfgs" in str(found[0].message)
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3 and clf.stop_reason_ == "completed"
+
+
+def test_full_batch_optimizer_mistakes_are_one_line_errors():
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="takes no learning_rate"):
+        MLPClassifier(optimizer="lbfgs", learning_rate=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit needs a mini-batch optimizer"):
+        MLPClassifier(optimizer="cg").partial_fit(X, y, classes=np.arange(10))
+
+
+def test_batch_size_none_is_full_batch_gradient_descent():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), batch_size=None, epochs=2, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2 and clf.network_.history[0]["epoch"] == 1

@@ -280,3 +280,180 @@ def test_failed_fit_leaves_classes_unset(blobs):
     assert net.classes_ is None
     with pytest.raises(ValueError, match="y must have 3 columns to match the output layer, got 1"):
         net.fit(X, np.zeros((300, 1)))
+
+
+# ---------------------------------------------------------------------------- issue 14: Python UX
+def diverging(blobs):
+    """A network and targets that fit(learning_rate=1e6) drives to an infinite cost in epoch 1."""
+    X, y = blobs
+    net = dp.Network([2, 8, 3], activation="relu", output="identity", cost="quadratic", seed=0)
+    return net, X, dp.one_hot(np.searchsorted(["a", "b", "c"], y), 3)
+
+
+def test_fit_verbose_0_shows_nothing(blobs, capfd):
+    X, y = blobs
+    new_net().fit(X, y, epochs=3, validation=0.2, seed=0, verbose=0)
+    new_net().fit(X, y, epochs=3, seed=0)  # the default
+    assert capfd.readouterr() == ("", "")
+
+
+def test_fit_verbose_1_draws_one_bar_that_updates_in_place(blobs, capfd):
+    X, y = blobs
+    new_net().fit(X, y, epochs=12, validation=0.2, seed=0, verbose=1)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.endswith("\n")  # one line, redrawn with carriage returns
+    assert "\r" in err and "12/12" in err and "val_cost=" in err
+
+
+def test_fit_verbose_2_prints_one_plain_line_per_epoch(blobs, capsys):
+    X, y = blobs
+    new_net().fit(X, y, epochs=4, validation=0.2, seed=0, verbose=2)
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert err == "" and len(lines) == 4 and "\r" not in out and "\x1b" not in out
+    for epoch, line in enumerate(lines, start=1):
+        assert line.startswith(f"epoch   {epoch}/4  cost ") and "val cost" in line and "val acc" in line
+
+
+@pytest.mark.parametrize("verbose", [-1, 1.5, "1", None])
+def test_verbose_must_be_a_non_negative_integer(blobs, verbose):
+    X, y = blobs
+    with pytest.raises(ValueError, match=r"^verbose must be 0 \(nothing shown\), 1 \(a progress bar\) or 2 .*, got ") as info:
+        new_net().fit(X, y, epochs=1, verbose=verbose)
+    assert "\n" not in str(info.value)
+
+
+def test_on_train_end_runs_when_training_diverges(blobs):
+    """A callback that opened something (a progress bar) gets to close it."""
+
+    class Ends(Callback):
+        reasons = []
+
+        def on_train_end(self, trainer):
+            self.reasons.append(trainer.history.stop_reason)
+
+    net, X, Y = diverging(blobs)
+    with pytest.raises(TrainingDiverged):
+        net.fit(X, Y, epochs=5, learning_rate=1e6, seed=0, callbacks=[Ends()])
+    assert Ends.reasons == ["diverged"]
+    assert net.history.stop_reason == "diverged" and isinstance(net.history, dp.History)
+
+
+@pytest.mark.parametrize("given,hint", [
+    ({"max_iter": 5}, "'max_iter'; use epochs="),
+    ({"n_epochs": 5}, "'n_epochs'; use epochs="),
+    ({"learning_rate_init": 0.1}, "'learning_rate_init'; use learning_rate="),
+    ({"lr": 0.1}, "'lr'; use learning_rate="),
+    ({"alpha": 0.1}, "'alpha'; use l2="),
+    ({"batch": 8}, "'batch'; use batch_size="),
+    ({"random_state": 0}, "'random_state'; use seed="),
+    ({"batch_sizes": 8}, "'batch_sizes'; did you mean batch_size=?"),
+    ({"beta1": 0.8}, "'beta1', an option of optimizer 'adam', but the optimizer is 'sgd': choose it with optimizer='adam'"),
+    ({"momentum": 0.5}, "'momentum', an option of optimizer 'momentum', but the optimizer is 'sgd'"),
+])
+def test_unknown_keyword_arguments_are_refused_by_name(blobs, given, hint):
+    X, y = blobs
+    net = new_net()
+    with pytest.raises(dp.training.FitArgumentError) as info:
+        net.fit(X, y, epochs=1, **given)
+    message = str(info.value)
+    assert message.startswith("fit() got ") and hint in message and "\n" not in message
+    assert "(valid: epochs, batch_size, learning_rate, optimizer, l2, validation" in message and "verbose" in message
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+    assert len(net.history) == 0  # refused before training
+
+
+def test_optimizer_options_are_accepted_by_their_optimizer_only(blobs):
+    X, y = blobs
+    net = new_net()
+    net.fit(X, y, epochs=1, optimizer="adam", beta1=0.8, beta2=0.99, epsilon=1e-7, seed=0)
+    net.fit(X, y, epochs=1, optimizer="momentum", momentum=0.5, seed=0)
+    with pytest.raises(TypeError, match=r"'epsilon', an option of optimizer 'adam', but the optimizer is 'momentum'.*"
+                                        r"optimizer 'momentum' also takes momentum\)"):
+        net.fit(X, y, epochs=1, optimizer="momentum", epsilon=1e-7)
+    with pytest.raises(TypeError, match=r"'beta1', an option of optimizer 'adam', but the optimizer is Adam\(\.\.\.\): "
+                                        r"pass it to that instance"):
+        net.fit(X, y, epochs=1, optimizer=Adam(0.01), beta1=0.8)
+
+
+def test_network_fit_has_the_signature_and_docstring_of_fit():
+    import inspect
+
+    method = list(inspect.signature(dp.Network.fit).parameters.values())[1:]  # less self
+    function = list(inspect.signature(fit).parameters.values())[1:]  # less net
+    assert [(p.name, p.kind, p.default) for p in method] == [(p.name, p.kind, p.default) for p in function]
+    assert "verbose" in [p.name for p in method] and "kwargs" not in [p.name for p in method]
+    doc = inspect.getdoc(dp.Network.fit)
+    assert "Parameters\n----------" in doc and "Returns\n-------" in doc
+    for p in method:
+        assert (f"\n{p.name} :" in doc) if p.kind is p.POSITIONAL_OR_KEYWORD else (f"\n**{p.name}" in doc), p.name
+
+
+def test_history_reads_as_a_dict_of_lists_and_as_the_list_of_records(blobs):
+    import json
+
+    X, y = blobs
+    net = new_net()
+    history = net.fit(X, y, epochs=6, validation=0.2, seed=0)
+    assert net.history is history and isinstance(history, dp.History)
+    assert list(history.keys()) == ["epoch", "cost", "accuracy", "learning_rate", "val_cost", "val_accuracy", "time"]
+    assert "val_cost" in history and "grad_norms" not in history
+    assert history["epoch"] == [1, 2, 3, 4, 5, 6] and len(history["val_cost"]) == 6
+    assert dict(history.items())["cost"] == history["cost"]
+    assert history[0]["epoch"] == 1 and history[-1]["epoch"] == 6 and [r["epoch"] for r in history[1:3]] == [2, 3]
+    assert [r["epoch"] for r in history] == history["epoch"] and len(history) == 6
+    assert json.loads(json.dumps(history)) == history == [dict(r) for r in history]  # JSON-able, a list
+    with pytest.raises(KeyError, match="'val_loss': no epoch of this history has it; its keys: epoch, cost"):
+        history["val_loss"]
+
+
+def test_history_from_a_list_of_records():
+    history = dp.History([{"epoch": 1, "cost": 0.5}, {"epoch": 2, "cost": 0.25, "val_cost": 0.3}])
+    assert history["val_cost"] == [None, 0.3] and history.stop_reason == "completed" and history.best_epoch is None
+    copy = history.copy()
+    copy[0]["cost"] = 9.0
+    assert history[0]["cost"] == 0.5 and isinstance(copy, dp.History)
+    with pytest.raises(ValueError, match="History records must be dicts \\(one per epoch\\), got int at 1"):
+        dp.History([{"epoch": 1}, 2])
+
+
+def test_history_repr_is_one_readable_line():
+    records = [{"epoch": e, "cost": 1 / e, "accuracy": 0.5, "val_cost": 2 / e, "time": 0.1} for e in range(1, 31)]
+    history = dp.History(records, stop_reason="early_stopping", best_epoch=27)
+    assert repr(history) == ("History(30 epochs, stop_reason='early_stopping', best_epoch=27; "
+                             "last: cost 0.03333, accuracy 0.5, val_cost 0.06667)")
+    from IPython.lib.pretty import pretty
+
+    assert pretty(history) == repr(history)
+    assert repr(dp.History()) == "History(0 epochs, stop_reason='completed', best_epoch=None)"
+
+
+def test_history_html_table_shows_the_first_and_last_epochs_of_a_long_run():
+    records = [{"epoch": e, "cost": 1 / e, "val_cost": 2 / e, "accuracy": 0.5, "val_accuracy": 0.25,
+                "time": 0.01, "learning_rate": 0.1, "grad_norms": {"W": [1.0]}} for e in range(1, 31)]
+    page = dp.History(records, best_epoch=3)._repr_html_()
+    heads = ["epoch", "cost", "val_cost", "accuracy", "val_accuracy", "time (s)", "learning rate"]
+    assert page.startswith("<table") and "".join(f"<th>{h}</th>" for h in heads) in page
+    assert page.count("<tr") == 1 + 5 + 1 + 5 and "… 20 more epochs …" in page
+    cells = [c.split("<")[0] for c in page.split('style="text-align:right">')[1:]]
+    epochs = [cells[i] for i in range(0, len(cells), 7)]
+    assert epochs == ["1", "2", "3", "4", "5", "26", "27", "28", "29", "30"]
+    assert cells[:7] == ["1", "1.0000", "2.0000", "50.00%", "25.00%", "0.01", "0.1"]
+    assert '<tr style="font-weight:bold"><td style="text-align:right">3<' in page  # the best epoch
+    short = dp.History(records[:12])._repr_html_()
+    assert short.count("<tr") == 13 and "more epochs" not in short
+
+
+def test_history_to_pandas_is_indexed_by_epoch(blobs, monkeypatch):
+    import sys
+
+    X, y = blobs
+    history = new_net().fit(X, y, epochs=3, validation=0.2, seed=0)
+    frame = history.to_pandas()
+    assert frame.index.name == "epoch" and list(frame.index) == [1, 2, 3]
+    assert list(frame.columns) == ["cost", "accuracy", "learning_rate", "val_cost", "val_accuracy", "time"]
+    assert frame["val_cost"].tolist() == history["val_cost"]
+    monkeypatch.setitem(sys.modules, "pandas", None)  # pandas not installed
+    with pytest.raises(ImportError, match=r"^History.to_pandas\(\) needs pandas, which is not installed: pip install pandas$"):
+        history.to_pandas()

@@ -9,6 +9,7 @@ The public API:
     diagnose(net, X, Y, weights=..., biases=...)                   which classic mistake explains *your* gradients
     courses.ng_ml, .ng_dl, .nielsen, .cs231n                       each course's layout both ways, and its checker
     save(net, path), load(path)                                    model files (.npz, no pickle)
+    report(net, X, y, history=...)                                 the training report, inline in a notebook
     MLPClassifier, MLPRegressor                                    scikit-learn estimators
     one_hot(labels, n_classes)                                     class labels -> target rows
 
@@ -28,6 +29,7 @@ from .diagnose import Diagnosis, Finding, diagnose  # eager: the name is also a 
 from .explain import explain, explain_layer, sensitivity  # eager: the name is also a submodule's
 from .gradcheck import GradcheckResult, gradcheck
 from .network import Gradients, Network
+from . import report  # a callable package: deltaprop.report(net, X, y) (see report/__init__.py)
 from .targets import one_hot
 from .training import History, TrainingDiverged
 
@@ -58,6 +60,7 @@ __all__ = [
     "diagnose",
     "Diagnosis",
     "Finding",
+    "report",
     "save",
     "load",
     "one_hot",

@@ -25,7 +25,11 @@ activation is a change to this file only:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import expit
 
 from . import kernels
@@ -52,13 +56,13 @@ class Activation:
     #: False for activations that only make sense on the output layer (softmax).
     hidden_ok = True
 
-    def value(self, z: np.ndarray) -> np.ndarray:
+    def value(self, z: NDArray) -> NDArray:
         raise NotImplementedError
 
-    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         raise NotImplementedError
 
-    def backprop(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+    def backprop(self, z: NDArray, a: NDArray, grad_a: NDArray) -> NDArray:
         """∂C/∂z = ∂C/∂a ⊙ g'(z), shapes (m, n)."""
         return grad_a * self.derivative(z, a)
 
@@ -66,7 +70,7 @@ class Activation:
         """g'(z) for display as (plain text, LaTeX), in terms of z and a = g(z)."""
         return ("g'(z)", "g'(z)")
 
-    def fast_kernel(self, constants) -> kernels.Kernel | None:
+    def fast_kernel(self, constants: kernels.Constants) -> kernels.Kernel | None:
         """The fast step's in-place kernel (``kernels``) for this activation, built for the
         ``kernels.Constants`` of the network's dtype; None where the class defines no ``Kernel``
         itself. A subclass does not inherit its parent's kernel, because it may have changed
@@ -74,7 +78,7 @@ class Activation:
         kernel = vars(type(self)).get("Kernel")
         return None if kernel is None else kernel(self, constants)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """The JSON-able description that ``get_activation`` turns back into this object."""
         return {"name": self.name}
 
@@ -97,13 +101,13 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         return expit(z)
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return a * (1.0 - a)
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return ("a(1 − a)", "a(1 - a)")
 
     class Kernel(kernels.Kernel):
@@ -129,12 +133,12 @@ class Sigmoid(Activation):
             _multiply(delta, tmp, delta)
 
     @staticmethod
-    def log_value(z):
+    def log_value(z: NDArray) -> NDArray:
         """log σ(z) = −softplus(−z), finite for every finite z."""
         return -np.logaddexp(0.0, -z)
 
     @staticmethod
-    def log_complement(z):
+    def log_complement(z: NDArray) -> NDArray:
         """log(1 − σ(z)) = log σ(−z) = −softplus(z)."""
         return -np.logaddexp(0.0, z)
 
@@ -144,13 +148,13 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         return np.tanh(z)
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return 1.0 - a * a
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return ("1 − a²", "1 - a^2")
 
     class Kernel(kernels.Kernel):
@@ -171,13 +175,13 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         return np.maximum(z, 0.0)
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return (z > 0).astype(z.dtype)
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return ("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0")
 
     class Kernel(kernels.Kernel):
@@ -205,13 +209,13 @@ class LeakyReLU(Activation):
             raise ValueError(f"leaky_relu slope must be in [0, 1), got {slope}")
         self.slope = slope
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         return np.where(z > 0, z, self.slope * z)
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return (f"1 if z > 0 else {self.slope:g}", rf"1 \text{{ if }} z > 0 \text{{ else }} {self.slope:g}")
 
     class Kernel(kernels.Kernel):
@@ -233,10 +237,10 @@ class LeakyReLU(Activation):
             _add(tmp, self.slope, tmp)  # s + (1 − s)[a > 0]
             _multiply(delta, tmp, delta)
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "slope": self.slope}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LeakyReLU(slope={self.slope})"
 
 
@@ -245,16 +249,16 @@ class Identity(Activation):
 
     name = "identity"
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         return z.copy()
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return np.ones_like(z)
 
-    def backprop(self, z, a, grad_a):
+    def backprop(self, z: NDArray, a: NDArray, grad_a: NDArray) -> NDArray:
         return grad_a.copy()
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return ("1", "1")
 
     class Kernel(kernels.Kernel):
@@ -281,24 +285,24 @@ class Softmax(Activation):
     name = "softmax"
     hidden_ok = False
 
-    def value(self, z):
+    def value(self, z: NDArray) -> NDArray:
         shifted = z - z.max(axis=1, keepdims=True)  # e^(z - max) never overflows
         e = np.exp(shifted)
         return e / e.sum(axis=1, keepdims=True)
 
-    def derivative(self, z, a):
+    def derivative(self, z: NDArray, a: NDArray) -> NDArray:
         return a[:, :, None] * (np.eye(a.shape[1], dtype=a.dtype)[None] - a[:, None, :])
 
-    def backprop(self, z, a, grad_a):
+    def backprop(self, z: NDArray, a: NDArray, grad_a: NDArray) -> NDArray:
         return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
 
-    def derivative_formula(self):
+    def derivative_formula(self) -> tuple[str, str]:
         return ("g'(z)", "g'(z)")  # a Jacobian, not one number per neuron
 
     # No Kernel: softmax is only an output layer, and the costs' heads compute it there.
 
     @staticmethod
-    def log_value(z):
+    def log_value(z: NDArray) -> NDArray:
         """log softmax(z)_j = z_j − log Σ_k e^(z_k), finite for every finite z."""
         zmax = z.max(axis=1, keepdims=True)
         return z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
@@ -315,13 +319,29 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(spec) -> Activation:
-    """An Activation from a name ("sigmoid", "tanh", "relu", "leaky_relu", "identity"/"linear",
-    "softmax"), a config dict such as ``{"name": "leaky_relu", "slope": 0.1}``, or an instance."""
+def get_activation(spec: str | Mapping[str, Any] | Activation) -> Activation:
+    """The activation that ``spec`` names.
+
+    Parameters
+    ----------
+    spec : str, dict or Activation
+        A name ("sigmoid", "tanh", "relu", "leaky_relu", "identity"/"linear", "softmax"; any
+        case), a config dict such as ``{"name": "leaky_relu", "slope": 0.1}`` (what
+        ``Activation.config`` returns), or an instance, returned as it is.
+
+    Returns
+    -------
+    Activation
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
     if isinstance(spec, Activation):
         return spec
     params = {}
-    if isinstance(spec, dict):
+    if isinstance(spec, Mapping):
         params = {k: v for k, v in spec.items() if k != "name"}
         spec = spec.get("name")
     if not isinstance(spec, str) or spec.lower() not in ACTIVATIONS:

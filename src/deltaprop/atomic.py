@@ -13,6 +13,8 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
+from typing import IO, Any
 
 __all__ = ["atomic_write", "atomic_write_text", "fsync_directory", "signals_held", "temporary_name", "TEMP_SUFFIX"]
 
@@ -21,7 +23,7 @@ TEMP_SUFFIX = ".tmp"
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
-def temporary_name(path) -> tuple[str, str]:
+def temporary_name(path: str | os.PathLike[str]) -> tuple[str, str]:
     """(prefix, suffix) of the temporary files written for ``path``."""
     return "." + os.path.basename(os.fspath(path)) + ".", TEMP_SUFFIX
 
@@ -52,7 +54,7 @@ def fsync_directory(directory: str) -> None:
 
 
 @contextlib.contextmanager
-def signals_held():
+def signals_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM for the duration of the block, then deliver the first one that
     came to the handler that was installed before (so Ctrl-C still raises KeyboardInterrupt,
     only later). Outside the main thread, where Python runs no signal handlers, it does nothing."""
@@ -85,7 +87,7 @@ def _naming(exc: OSError, path: str) -> OSError:
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "wb"):
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file for writing; on success it replaces ``path``, on any error
     (KeyboardInterrupt included) it is removed and ``path`` is untouched. Signals are held
     for the whole write (see ``signals_held``)."""
@@ -120,7 +122,7 @@ def atomic_write(path, mode: str = "wb"):
         fsync_directory(directory)
 
 
-def atomic_write_text(path, text: str) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_write(path, "w") as fh:
         fh.write(text)

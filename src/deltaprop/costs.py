@@ -31,12 +31,18 @@ closed form or a kernel for: a nested ``Head`` (protocol in ``kernels``), built 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from . import kernels
 from .activations import Activation, Sigmoid, Softmax
 from .kernels import _divide, _dot, _exp, _log, _logaddexp, _multiply, _negative, _subtract, _vdot, row_max
+
+if TYPE_CHECKING:
+    from .explain.mathdoc import M
 
 __all__ = [
     "Cost",
@@ -59,20 +65,21 @@ class Cost:
     #: The output activation for which δ^L = a − y exactly (None: none).
     closed_form_output: str | None = None
 
-    def per_example(self, z, a, y) -> np.ndarray:
+    def per_example(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
         raise NotImplementedError
 
-    def value(self, z, a, y, g: Activation | None = None, weights=None) -> float:
+    def value(self, z: NDArray, a: NDArray, y: NDArray, g: Activation | None = None,
+              weights: ArrayLike | None = None) -> float:
         """C = (1/m) Σ_x C_x, or Σ_x w_x C_x / Σ_x w_x with sample weights."""
         c = self.per_example(z, a, y)
         if weights is None:
             return float(c.mean())
         return float(np.dot(weights, c) / np.sum(weights, dtype=np.float64))
 
-    def grad_a(self, a, y):
+    def grad_a(self, a: NDArray, y: NDArray) -> NDArray:
         raise NotImplementedError
 
-    def formula(self, a, y, sum_over_j):
+    def formula(self, a: M, y: M, sum_over_j: M) -> M | None:
         """C_x of one example for display, as an ``explain.mathdoc.M`` (text and LaTeX) built from
         the notation's symbols: ``a`` and ``y`` are the M of a_j^L and y_j, ``sum_over_j`` the M
         written before the summand (``Σ_j `` or, for a single output, an empty M). None here:
@@ -80,7 +87,7 @@ class Cost:
         so that importing this module does not import the explain package."""
         return None
 
-    def grad_formula(self, a, y):
+    def grad_formula(self, a: M, y: M) -> M | None:
         """∂C_x/∂a_j for display, an ``M`` in the symbols ``a`` = a_j^L and ``y`` = y_j (as
         ``formula``). None here: ``explain`` then shows the symbol ∂C_x/∂a_j itself."""
         return None
@@ -97,10 +104,10 @@ class Cost:
                 f"got {g.name!r}; pass output={self.outputs[0]!r}"
             )
 
-    def check_targets(self, Y: np.ndarray) -> None:
+    def check_targets(self, Y: NDArray) -> None:
         """Raise ValueError if targets Y (m, n_L) are outside this cost's domain."""
 
-    def fast_head(self, g: Activation, constants) -> kernels.Head | None:
+    def fast_head(self, g: Activation, constants: kernels.Constants) -> kernels.Head | None:
         """The fast step's fused output layer (``kernels``) for this cost after output g, built
         for the ``kernels.Constants`` of the network's dtype; None where the class defines no
         ``Head`` itself or its head does not cover g (then ``GenericHead``). A subclass does not
@@ -122,19 +129,19 @@ class Quadratic(Cost):
 
     name = "quadratic"
 
-    def per_example(self, z, a, y):
+    def per_example(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
         diff = a - y
         return np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
 
-    def grad_a(self, a, y):
+    def grad_a(self, a: NDArray, y: NDArray) -> NDArray:
         return 2.0 * (a - y)
 
-    def formula(self, a, y, sum_over_j):
+    def formula(self, a: M, y: M, sum_over_j: M) -> M | None:
         from .explain.mathdoc import MINUS, M, paren
 
         return sum_over_j + paren(a + MINUS + y) + M("²", "^2")
 
-    def grad_formula(self, a, y):
+    def grad_formula(self, a: M, y: M) -> M | None:
         from .explain.mathdoc import MINUS, M, paren
 
         return M("2") + paren(a + MINUS + y)
@@ -195,19 +202,19 @@ class HalfQuadratic(Cost):
 
     name = "half_quadratic"
 
-    def per_example(self, z, a, y):
+    def per_example(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
         diff = a - y
         return 0.5 * np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
 
-    def grad_a(self, a, y):
+    def grad_a(self, a: NDArray, y: NDArray) -> NDArray:
         return a - y
 
-    def formula(self, a, y, sum_over_j):
+    def formula(self, a: M, y: M, sum_over_j: M) -> M | None:
         from .explain.mathdoc import MINUS, M, paren
 
         return M("½ ", r"\frac{1}{2} ") + sum_over_j + paren(a + MINUS + y) + M("²", "^2")
 
-    def grad_formula(self, a, y):
+    def grad_formula(self, a: M, y: M) -> M | None:
         from .explain.mathdoc import MINUS, paren
 
         return paren(a + MINUS + y)
@@ -231,21 +238,21 @@ class BinaryCrossEntropy(Cost):
     outputs = ("sigmoid",)
     closed_form_output = "sigmoid"
 
-    def per_example(self, z, a, y):
+    def per_example(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
         log_a, log_1ma = Sigmoid.log_value(z), Sigmoid.log_complement(z)
         return -(np.sum(y * log_a, axis=1, dtype=np.float64) + np.sum((1 - y) * log_1ma, axis=1, dtype=np.float64))
 
-    def grad_a(self, a, y):
+    def grad_a(self, a: NDArray, y: NDArray) -> NDArray:
         return (a - y) / (a * (1.0 - a))
 
-    def formula(self, a, y, sum_over_j):
+    def formula(self, a: M, y: M, sum_over_j: M) -> M | None:
         from .explain.mathdoc import MINUS, PLUS, M, paren
 
         log = M(" log", r" \log")
         return (M("−", "-") + sum_over_j + M("[") + y + log + " " + a
                 + PLUS + paren(M("1") + MINUS + y) + log + paren(M("1") + MINUS + a) + M("]"))
 
-    def grad_formula(self, a, y):
+    def grad_formula(self, a: M, y: M) -> M | None:
         from .explain.mathdoc import MINUS, M, frac, paren
 
         return frac(paren(a + MINUS + y), a + paren(M("1") + MINUS + a))
@@ -274,7 +281,7 @@ class BinaryCrossEntropy(Cost):
             _multiply(delta, scale, delta)
             return cost
 
-    def check_targets(self, Y):
+    def check_targets(self, Y: NDArray) -> None:
         _check_unit_interval(Y, "binary_cross_entropy needs targets in [0, 1]",
                              "; use the quadratic cost for other targets")
 
@@ -290,18 +297,18 @@ class CategoricalCrossEntropy(Cost):
     outputs = ("softmax",)
     closed_form_output = "softmax"
 
-    def per_example(self, z, a, y):
+    def per_example(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
         return -np.sum(y * Softmax.log_value(z), axis=1, dtype=np.float64)
 
-    def grad_a(self, a, y):
+    def grad_a(self, a: NDArray, y: NDArray) -> NDArray:
         return -y / a
 
-    def formula(self, a, y, sum_over_j):
+    def formula(self, a: M, y: M, sum_over_j: M) -> M | None:
         from .explain.mathdoc import M
 
         return M("−", "-") + sum_over_j + y + M(" log ", r" \log ") + a
 
-    def grad_formula(self, a, y):
+    def grad_formula(self, a: M, y: M) -> M | None:
         from .explain.mathdoc import M, frac
 
         return M("−", "-") + frac(y, a)
@@ -332,7 +339,7 @@ class CategoricalCrossEntropy(Cost):
             _multiply(delta, scale, delta)
             return cost
 
-    def check_targets(self, Y):
+    def check_targets(self, Y: NDArray) -> None:
         _check_unit_interval(Y, "cross_entropy needs targets in [0, 1] (one-hot rows or probabilities)")
         sums = Y.sum(axis=1, dtype=np.float64)
         bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6 * Y.shape[1])
@@ -355,9 +362,24 @@ COSTS = {
 }
 
 
-def get_cost(spec) -> Cost:
-    """A Cost from its name ("quadratic", "half_quadratic", "binary_cross_entropy",
-    "cross_entropy") or an instance."""
+def get_cost(spec: str | Cost) -> Cost:
+    """The cost that ``spec`` names.
+
+    Parameters
+    ----------
+    spec : str or Cost
+        A name, any case: "quadratic" ("mse"), "half_quadratic", "binary_cross_entropy" ("bce"),
+        "cross_entropy" ("categorical_cross_entropy"); or an instance, returned as it is.
+
+    Returns
+    -------
+    Cost
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
     if isinstance(spec, Cost):
         return spec
     if not isinstance(spec, str) or spec.lower() not in COSTS:
@@ -368,8 +390,25 @@ def get_cost(spec) -> Cost:
     return COSTS[spec.lower()]()
 
 
-def output_delta(cost: Cost, g: Activation, z, a, y):
-    """δ^L, shape (m, n_L): a − y for the matched pairs, else ∂C/∂a ⊙ g'(z) (module docstring)."""
+def output_delta(cost: Cost, g: Activation, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
+    """The output error δ^L = ∂C_x/∂z^L, one row per example.
+
+    a − y for the matched pairs (sigmoid + binary cross-entropy, softmax + cross-entropy), else
+    the general form ∂C/∂a ⊙ g'(z) (see the module docstring).
+
+    Parameters
+    ----------
+    cost : Cost
+    g : Activation
+        The output layer's activation.
+    z, a, y : ndarray, shape (m, n_L)
+        The output layer's weighted inputs z^L, its activations a^L = g(z^L), and the targets.
+
+    Returns
+    -------
+    ndarray, shape (m, n_L)
+        δ^L (not divided by m).
+    """
     if cost.closed_form_output == g.name:
         return a - y
     return g.backprop(z, a, cost.grad_a(a, y))

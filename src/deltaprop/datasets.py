@@ -50,10 +50,12 @@ import urllib.request
 import warnings
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .targets import TASKS, TargetError, check_task, infer_task, parse_labels
 from .targets import decode as decode_labels
@@ -285,14 +287,14 @@ class Dataset:
     #: The names ``split`` accepts, each with its attribute suffix.
     SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
 
-    def split(self, name: str):
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(X, y) of one split: "train", "validation" (or "val") or "test"."""
         key = self.SPLITS.get(str(name).lower())
         if key is None:
             raise DatasetError(f"split must be train, validation or test, got {name!r}")
         return getattr(self, f"X_{key}"), getattr(self, f"y_{key}")
 
-    def labels(self, y):
+    def labels(self, y: ArrayLike) -> np.ndarray:
         """The original class labels of a split's targets ``y`` (indices into ``classes``);
         regression targets are returned as they are."""
         if self.task == "classification":
@@ -313,13 +315,13 @@ class Dataset:
 def load_dataset(
     name: str = "digits",
     *,
-    data_dir=None,
-    label=None,
+    data_dir: str | os.PathLike[str] | None = None,
+    label: str | int | None = None,
     test_fraction: float = 0.2,
     validation_fraction: float = 0.1,
-    seed=0,
+    seed: int | np.random.Generator = 0,
     download: bool = True,
-    cache_dir=None,
+    cache_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
     mirror: str | None = None,
     checksums: dict | None = None,
@@ -674,7 +676,7 @@ _IDX_DTYPES = {
 }
 
 
-def load_idx(path) -> np.ndarray:
+def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (the MNIST format), gzipped or raw, into an array.
 
     Layout: bytes 0–1 are zero, byte 2 is the element type (0x08 unsigned byte, 0x09 signed
@@ -1039,7 +1041,7 @@ def _label_column(label, header: list, path: Path) -> int:
     raise DatasetError(f"label must be a column name or an integer index, got {label!r}")
 
 
-def read_csv_rows(path: Path):
+def read_csv_rows(path: Path) -> tuple[list[str] | None, list[list[str]], list[int]]:
     """(first row or None, rows, line numbers) of a comma-separated UTF-8 file, as written: the
     first row (a header, usually) cells stripped; blank lines after it skipped. The one CSV
     dialect of deltaprop (``csv:`` data sets and ``deltaprop predict``); a file that is not
@@ -1251,7 +1253,7 @@ def _npz_targets(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
     return y
 
 
-def read_npz(path, names) -> dict:
+def read_npz(path: str | os.PathLike[str], names: Sequence[str]) -> dict[str, np.ndarray]:
     """{name: array} for the arrays ``names`` of the .npz file at ``path``, read as ``npz:`` data
     sets are: only a regular file; each array's size checked against the zip directory and its
     .npy header before decompressing; no pickles; no other member read. A missing array is a

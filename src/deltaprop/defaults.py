@@ -81,4 +81,5 @@ ESTIMATOR = {
     "l2": 0.0,
     "validation_fraction": 0.1,
     "patience": 10,
+    "tol": 1e-4,  # the ConvergenceWarning rule (scikit-learn's tol, with patience as n_iter_no_change)
 }

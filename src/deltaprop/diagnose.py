@@ -83,12 +83,18 @@ outside this module (they show up as ``unknown``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .explain.notation import NOTATIONS, Notation, get_notation, notation_key
 from .validation import check_l2
+
+if TYPE_CHECKING:
+    from .network import Network
 
 __all__ = ["KINDS", "DiagnoseError", "Diagnosis", "Finding", "diagnose", "finding"]
 
@@ -152,7 +158,7 @@ class Diagnosis:
 _FIELDS = ("expected", "given", "index", "factor")
 
 
-def finding(kind, array, message, **evidence_fields) -> Finding:
+def finding(kind: str, array: str, message: str, **evidence_fields: Any) -> Finding:
     """A ``Finding``: ``expected``, ``given``, ``index``, ``factor`` (and ``evidence``) are taken
     as the fields of that name; every other keyword goes into ``evidence``."""
     if kind not in KINDS:
@@ -614,19 +620,47 @@ class _Array:
     given_shape: tuple  # the shape the learner gave ((n_l, 1) for a column bias)
 
 
-def diagnose(net, X, Y, weights=None, biases=None, l2=0.0, *, names=None, notation=None,
-             rtol=1e-5, atol=1e-9) -> Diagnosis:
-    """The learner's gradients vs the engine's for ``net`` on raw inputs X (m, n_0) and targets Y
-    (class labels or target rows), λ = ``l2`` in Ng's convention (J += λ/(2m) Σ‖W^l‖²).
+def diagnose(net: Network, X: ArrayLike, Y: ArrayLike, weights: Sequence[ArrayLike | None] | None = None,
+             biases: Sequence[ArrayLike | None] | None = None, l2: float = 0.0, *,
+             names: Mapping[str, Sequence[str]] | None = None, notation: str | Notation | None = None,
+             rtol: float = 1e-5, atol: float = 1e-9) -> Diagnosis:
+    """The learner's gradients vs the engine's: which classic mistake explains the difference.
 
-    ``weights``: a list of L arrays, the learner's ∂J/∂W^l, each expected (n_l, n_{l−1}) (a
-    transposed or otherwise wrong shape is itself a finding); ``biases``: a list of L arrays
-    ∂J/∂b^l, (n_l,) or (n_l, 1). Either may be None (not checked), and so may one entry.
-    ``names``: {"W": [L names], "b": [L names]}, how the arrays are called in the findings
-    (default "W1".."WL", "b1".."bL"). ``notation``: "3b1b", "nielsen", "ng-ml", "ng-dl" (the
-    symbols of the messages; it also sets ``Diagnosis.course``), "cs231n" (base symbols) or None.
-    ``rtol``/``atol``: how close (in norm) a recomputed candidate must come to the learner's array.
-    Returns a ``Diagnosis`` (the module docstring says how each kind is recognised)."""
+    Parameters
+    ----------
+    net : Network
+        The network whose gradients the learner computed.
+    X : array_like, shape (m, n_0)
+        Raw inputs (the network's preprocessing is applied).
+    Y : array_like
+        Class labels (m,) or target rows (m, n_L).
+    weights : list of L array_like or None, optional
+        The learner's ∂J/∂W^l, each expected (n_l, n_{l−1}) (a transposed or otherwise wrong
+        shape is itself a finding). None, or a None entry: not checked.
+    biases : list of L array_like or None, optional
+        The learner's ∂J/∂b^l, each (n_l,) or (n_l, 1). None, or a None entry: not checked.
+    l2 : float, default 0.0
+        λ in Ng's convention, J += λ/(2m) Σ‖W^l‖².
+    names : dict, optional
+        ``{"W": [L names], "b": [L names]}``, how the arrays are called in the findings
+        (default "W1".."WL", "b1".."bL").
+    notation : str or Notation, optional
+        "3b1b", "nielsen", "ng-ml", "ng-dl" or a ``Notation`` (the symbols of the messages; it
+        also sets ``Diagnosis.course``), "cs231n" (base symbols) or None.
+    rtol, atol : float
+        How close (in norm) a recomputed candidate must come to the learner's array.
+
+    Returns
+    -------
+    Diagnosis
+        The findings (the module docstring says how each kind is recognised).
+
+    Raises
+    ------
+    DiagnoseError
+        For arguments that cannot be checked (nothing given, wrong count of arrays, bad names,
+        tolerances or notation).
+    """
     L = net.n_layers
     key, course = _course(notation)
     l2 = check_l2(l2)

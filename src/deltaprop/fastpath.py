@@ -60,12 +60,16 @@ from __future__ import annotations
 import ctypes
 import os
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .costs import GenericHead
 from .kernels import Constants, GenericKernel, _add, _divide, _dot, _multiply, _sqrt, _subtract, _vdot
 from .metrics import count_correct
-from .optimizers import SGD, Adam, Momentum
+from .network import Network
+from .optimizers import SGD, Adam, Momentum, Optimizer
 from .validation import aligned_empty
 
 __all__ = ["FastStep"]
@@ -79,7 +83,7 @@ _CBLAS_ROW_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 111, 112
 _gemm_cache: dict = {}
 
 
-def numpy_blas_gemm(dtype):
+def numpy_blas_gemm(dtype: DTypeLike) -> Callable[..., None] | None:
     """``cblas_sgemm``/``cblas_dgemm`` of the BLAS library NumPy itself calls, or None.
 
     Only an OpenBLAS found inside NumPy's own directory (threadpoolctl lists the loaded BLAS
@@ -217,7 +221,7 @@ class FastStep:
     the step (argmax of a^L, or a > 0.5 for one output; 0 when ``net.classes_`` is None).
     """
 
-    def __init__(self, net, optimizer, l2, X, Y, batch_size):
+    def __init__(self, net: Network, optimizer: Optimizer, l2: float, X: NDArray, Y: NDArray, batch_size: int):
         self.net, self.optimizer, self.l2 = net, optimizer, float(l2)
         dtype = net.dtype
         self.X = X if X.dtype == dtype else np.ascontiguousarray(X, dtype=dtype)
@@ -360,7 +364,7 @@ class FastStep:
         return arrays
 
     # ------------------------------------------------------------------ the step
-    def __call__(self, idx):
+    def __call__(self, idx: NDArray[np.integer]) -> tuple[float, int]:
         """One step on rows ``idx`` (valid row indices of X: they are not checked); returns
         ``(cost, n_correct)``."""
         m = len(idx)

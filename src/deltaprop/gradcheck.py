@@ -9,21 +9,60 @@ agrees with a correct analytic gradient to about 1e-9 relative. The comparison p
 
     relative error = ‖g_backprop − g_numeric‖ / (‖g_backprop‖ + ‖g_numeric‖)
 
-(0 when both are exactly zero). Anything above ~1e-6 in float64 means a bug.
+(0 when both are exactly zero). Anything above ~1e-6 in float64 means a bug
+(``GradcheckResult.passed``'s default tolerance).
+
+``gradcheck`` (and ``explain``, ``explain_layer``, ``sensitivity``) read a ``Network`` or a
+fitted ``MLPClassifier`` / ``MLPRegressor`` (its ``network_``, X validated as its ``predict``
+validates it: ``model_network``), and targets as the network's own ``check_XY`` takes them:
+class labels (m,), encoded against ``classes_`` by ``deltaprop.targets``, or target rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .validation import as_generator
 
-__all__ = ["gradcheck", "GradcheckResult", "ArrayCheck", "relative_error"]
+if TYPE_CHECKING:  # (scikit-learn is imported only when an estimator is passed)
+    from .network import Network
+    from .sklearn import MLPClassifier, MLPRegressor
+
+__all__ = ["gradcheck", "GradcheckResult", "ArrayCheck", "relative_error", "model_network"]
+
+#: The tolerance of ``GradcheckResult.passed``: float64 central differences agree to ~1e-9.
+TOLERANCE = 1e-6
 
 
-def relative_error(analytic, numeric) -> float:
+def model_network(model: Network | MLPClassifier | MLPRegressor, X: ArrayLike,
+                  what: str = "net") -> tuple[Network, ArrayLike]:
+    """(network, X) for a ``Network`` (X as given) or a fitted deltaprop estimator: its
+    ``network_`` and X validated as the estimator's ``predict`` validates it (feature names,
+    DataFrames; the network applies its own preprocessing after). An unfitted estimator is
+    scikit-learn's ``NotFittedError``; anything else a TypeError naming what is expected."""
+    if hasattr(model, "backward") and hasattr(model, "sizes") and hasattr(model, "weights"):
+        return model, X
+    if hasattr(model, "get_params") and hasattr(model, "fit"):  # a scikit-learn estimator
+        from sklearn.utils.validation import check_is_fitted
+
+        from .sklearn import MLPClassifier, MLPRegressor, _validate_data
+
+        if isinstance(model, (MLPClassifier, MLPRegressor)):
+            check_is_fitted(model, "network_", msg=(
+                f"{what}: this %(name)s is not fitted yet (no network_); call fit(X, y) first, "
+                "or pass a deltaprop Network"))
+            return model.network_, _validate_data(model, X, reset=False, dtype=[np.float64, np.float32])
+    raise TypeError(
+        f"{what} must be a deltaprop Network or a fitted deltaprop MLPClassifier / MLPRegressor, "
+        f"got {type(model).__name__}"
+    )
+
+
+def relative_error(analytic: ArrayLike, numeric: ArrayLike) -> float:
     """‖a − n‖ / (‖a‖ + ‖n‖), and 0 if both are zero."""
     analytic = np.asarray(analytic, dtype=np.float64)
     numeric = np.asarray(numeric, dtype=np.float64)
@@ -50,7 +89,9 @@ class ArrayCheck:
 
 @dataclass
 class GradcheckResult:
-    """Per-array checks and the worst relative error."""
+    """Per-array checks and the worst relative error: ``str()`` (and IPython's text/plain) is
+    the table, ``_repr_html_`` the same table in HTML with the relative error's formula in
+    MathML; ``repr()`` stays the dataclass's, with every checked array."""
 
     arrays: list
     max_relative_error: float
@@ -60,27 +101,63 @@ class GradcheckResult:
     def per_array(self) -> dict:
         return {c.name: c.relative_error for c in self.arrays}
 
-    def passed(self, tol: float = 1e-6) -> bool:
+    def passed(self, tol: float = TOLERANCE) -> bool:
         return self.max_relative_error < tol
 
+    def _rows(self) -> list:
+        """(array, checked, relative error, ok/FAIL at ``TOLERANCE``) per array."""
+        return [(c.name, f"{c.checked}/{c.total}", f"{c.relative_error:.3e}",
+                 "ok" if c.relative_error < TOLERANCE else "FAIL") for c in self.arrays]
+
+    def _verdict(self) -> str:
+        return f"{'passed' if self.passed() else 'FAILED'} at tolerance {TOLERANCE:g}"
+
     def __str__(self):
-        lines = [f"{'array':<6} {'checked':>12} {'relative error':>15}"]
-        for c in self.arrays:
-            lines.append(f"{c.name:<6} {f'{c.checked}/{c.total}':>12} {c.relative_error:>15.3e}")
-        lines.append(f"max relative error {self.max_relative_error:.3e} (eps = {self.eps:g})")
-        return "\n".join(lines)
+        lines = [f"{'array':<6} {'checked':>12} {'relative error':>15}  {'':4}"]
+        for name, checked, error, ok in self._rows():
+            lines.append(f"{name:<6} {checked:>12} {error:>15}  {ok:4}")
+        lines.append(f"max relative error {self.max_relative_error:.3e} (eps = {self.eps:g}): {self._verdict()}")
+        return "\n".join(line.rstrip() for line in lines)
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from .report.mathhtml import latex_to_mathml
+
+        formula = latex_to_mathml(
+            r"\frac{\lVert g_{\text{backprop}} - g_{\text{numeric}} \rVert}"
+            r"{\lVert g_{\text{backprop}} \rVert + \lVert g_{\text{numeric}} \rVert}")
+        mantissa, _, exponent = f"{self.eps:g}".partition("e")
+        eps = latex_to_mathml(r"\varepsilon = " + (rf"{mantissa} \times 10^{{{int(exponent)}}}" if exponent else mantissa))
+        head = "".join(f"<th>{h}</th>" for h in ("array", "checked", "relative error", f"pass (&lt; {TOLERANCE:g})"))
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in self._rows()
+        )
+        return (
+            '<div class="deltaprop-gradcheck"><table>'
+            f"<caption>gradient check: backpropagation against central differences, {eps}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>relative error {formula} per array; max relative error "
+            f"{self.max_relative_error:.3e}: <strong>{self._verdict()}</strong></p></div>"
+        )
 
 
-def gradcheck(net, X, Y, l2: float = 0.0, eps: float = 1e-5, max_checks: int | None = 50, seed=0,
-              sample_weight=None):
+def gradcheck(net: Network | MLPClassifier | MLPRegressor, X: ArrayLike, Y: ArrayLike, l2: float = 0.0,
+              eps: float = 1e-5, max_checks: int | None = 50, seed: int | np.random.Generator | None = 0,
+              sample_weight: ArrayLike | None = None) -> GradcheckResult:
     """Check ``net.backward`` against central differences of ``net.cost``.
 
     The check runs on a float64 copy of ``net`` (a float32 network is checked through the same
     code at full precision); ``net`` itself is not changed. Arrays with more than ``max_checks``
     entries are sampled (``max_checks=None`` checks every entry), positions drawn with ``seed``.
-    ``sample_weight`` checks the weighted cost. Returns a ``GradcheckResult`` with one
-    ``ArrayCheck`` per W^l and b^l.
+    ``sample_weight`` checks the weighted cost. ``net`` is a ``Network`` or a fitted
+    ``MLPClassifier`` / ``MLPRegressor``; Y target rows (m, n_L) or class labels (m,). Returns a
+    ``GradcheckResult`` with one ``ArrayCheck`` per W^l and b^l.
     """
+    net, X = model_network(net, X)
     eps = float(eps)
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive number, got {eps!r}")

@@ -11,27 +11,33 @@ All draw from the ``numpy.random.Generator`` they are given, never from global s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 __all__ = ["INITIALISERS", "get_initialiser", "default_init"]
 
+#: ``init(n_in, n_out, rng, dtype) -> (W, b)``, W of shape (n_out, n_in) and b of shape (n_out,).
+Initialiser = Callable[[int, int, np.random.Generator, DTypeLike], "tuple[NDArray, NDArray]"]
 
-def nielsen(n_in, n_out, rng, dtype):
+
+def nielsen(n_in: int, n_out: int, rng: np.random.Generator, dtype: DTypeLike) -> tuple[NDArray, NDArray]:
     W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
     return W.astype(dtype), np.zeros(n_out, dtype)
 
 
-def glorot(n_in, n_out, rng, dtype):
+def glorot(n_in: int, n_out: int, rng: np.random.Generator, dtype: DTypeLike) -> tuple[NDArray, NDArray]:
     r = np.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-r, r, (n_out, n_in)).astype(dtype), np.zeros(n_out, dtype)
 
 
-def he(n_in, n_out, rng, dtype):
+def he(n_in: int, n_out: int, rng: np.random.Generator, dtype: DTypeLike) -> tuple[NDArray, NDArray]:
     W = rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
     return W.astype(dtype), np.zeros(n_out, dtype)
 
 
-def ng(n_in, n_out, rng, dtype):
+def ng(n_in: int, n_out: int, rng: np.random.Generator, dtype: DTypeLike) -> tuple[NDArray, NDArray]:
     eps = np.sqrt(6.0) / np.sqrt(n_in + n_out)
     theta = rng.uniform(-eps, eps, (n_out, n_in + 1))  # column 0 is the bias column
     return theta[:, 1:].astype(dtype), theta[:, 0].astype(dtype)
@@ -40,8 +46,25 @@ def ng(n_in, n_out, rng, dtype):
 INITIALISERS = {"nielsen": nielsen, "glorot": glorot, "xavier": glorot, "he": he, "ng": ng}
 
 
-def get_initialiser(name):
-    """The initialiser function for ``name`` (see the module docstring)."""
+def get_initialiser(name: str | Initialiser) -> Initialiser:
+    """The initialiser function that ``name`` names.
+
+    Parameters
+    ----------
+    name : str or callable
+        "nielsen", "glorot" ("xavier"), "he" or "ng", any case (see the module docstring); a
+        callable ``init(n_in, n_out, rng, dtype) -> (W, b)`` is returned as it is.
+
+    Returns
+    -------
+    callable
+        ``init(n_in, n_out, rng, dtype) -> (W, b)``, W of shape (n_out, n_in), b of shape (n_out,).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
     if callable(name):
         return name
     if not isinstance(name, str) or name.lower() not in INITIALISERS:

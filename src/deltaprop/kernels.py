@@ -22,7 +22,14 @@ call costs. The ufuncs are bound to module globals here, cheaper to look up than
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+if TYPE_CHECKING:  # (both import this module)
+    from .activations import Activation
+    from .fastpath import _Workspace
 
 # Bound once: a module-global lookup is cheaper than ``np.<name>`` in the hot loop.
 _dot, _vdot = np.dot, np.vdot
@@ -35,14 +42,15 @@ _negative, _logaddexp = np.negative, np.logaddexp
 class Constants:
     """0-d arrays of the network's dtype for the scalars the step multiplies by."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike):
         self.dtype = dtype
         self.zero = np.array(0.0, dtype)
         self.half = np.array(0.5, dtype)
         self.one = np.array(1.0, dtype)
         self.two = np.array(2.0, dtype)
 
-    def scalar(self, value):
+    def scalar(self, value: float) -> NDArray:
+        """``value`` as a 0-d array of the dtype."""
         return np.array(value, self.dtype)
 
 
@@ -52,7 +60,7 @@ class Kernel:
 
     needs_z = False
 
-    def forward_out(self, z, a, tmp):
+    def forward_out(self, z: NDArray, a: NDArray, tmp: NDArray) -> None:
         a[...] = z
         self.forward(a, a, tmp)
 
@@ -63,15 +71,15 @@ class GenericKernel(Kernel):
 
     needs_z = True
 
-    def __init__(self, g):
+    def __init__(self, g: Activation):
         self.g = g
 
-    def forward(self, z, a, tmp):
+    def forward(self, z: NDArray, a: NDArray, tmp: NDArray) -> None:
         a[...] = self.g.value(z)
 
     forward_out = forward
 
-    def backprop(self, z, a, delta, tmp):
+    def backprop(self, z: NDArray, a: NDArray, delta: NDArray, tmp: NDArray) -> None:
         delta[...] = self.g.backprop(z, a, delta)
 
 
@@ -81,7 +89,7 @@ class Head:
     predicts = False
 
 
-def row_max(ws, z):
+def row_max(ws: _Workspace, z: NDArray) -> None:
     """The row maxima of z = ws.z_out (m_b, n) into ws.R (m_b, 1), each row's argmax into ws.I1.
 
     ``z.max(axis=1)`` goes through NumPy's reduction machinery (2.9 µs for 32×10); argmax,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["count_correct"]
 
 _equal, _greater, _count_nonzero = np.equal, np.greater, np.count_nonzero
 
 
-def count_correct(A, Y, work=None, predicted=False, half=0.5) -> int:
+def count_correct(A: NDArray, Y: NDArray, work: tuple[NDArray, NDArray, NDArray, NDArray] | None = None,
+                  predicted: bool = False, half: float | NDArray = 0.5) -> int:
     """How many rows of network outputs A (m, n_L) have the target's class: argmax of a against
     argmax of y, or for a single output a > 0.5 against y > 0.5.
 

@@ -39,6 +39,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,11 +90,26 @@ class Checkpoint:
 # --------------------------------------------------------------------------- writing
 
 
-def save(net: Network, path, extra_meta: dict | None = None) -> Path:
+def save(net: Network, path: str | os.PathLike[str], extra_meta: dict[str, Any] | None = None) -> Path:
     """Write ``net`` (parameters, classes_, preprocessing, history) to ``path`` atomically.
 
-    ``path`` is used exactly as given (no ``.npz`` is appended). ``extra_meta`` adds JSON-able
-    keys to the header (they may not replace the reserved ones). Returns the path.
+    Parameters
+    ----------
+    net : Network
+    path : str or os.PathLike
+        Used exactly as given (no ``.npz`` is appended).
+    extra_meta : dict, optional
+        JSON-able keys added to the header (they may not replace the reserved ones).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ModelFileError
+        When the network or ``extra_meta`` cannot be stored in the schema.
     """
     header, arrays = _net_payload(net)
     header["kind"] = "model"
@@ -101,7 +117,8 @@ def save(net: Network, path, extra_meta: dict | None = None) -> Path:
     return _write(path, header, arrays)
 
 
-def save_checkpoint(path, net: Network, optimizer_state: dict, meta: dict, extra_arrays: dict | None = None) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], net: Network, optimizer_state: dict[str, np.ndarray],
+                    meta: dict[str, Any], extra_arrays: dict[str, np.ndarray] | None = None) -> Path:
     """Write a training checkpoint atomically: the model, plus the optimizer's arrays (stored
     under ``optimizer/<name>``), other training-state arrays (``extra_arrays``, stored under
     ``state/<name>``) and ``meta`` (JSON-able: epoch, ``rng.bit_generator.state``, settings,
@@ -284,7 +301,7 @@ _MAX_PADDED_CLASSES_BYTES = 2**20
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
-def read_header(path) -> dict:
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON header of a model file or checkpoint (for ``deltaprop info``).
 
     Checks that the file is a deltaprop model file and its header fits the schema; a newer
@@ -294,10 +311,24 @@ def read_header(path) -> dict:
         return _header(npz, path)
 
 
-def load(path) -> Network:
-    """The Network saved at ``path`` by ``save`` (or ``save_checkpoint``), with its
-    ``classes_`` (np.ndarray or None), ``preprocessing`` (Preprocessing or None) and
-    ``history`` (list of dicts). Raises ModelFileError for anything that is not a valid file."""
+def load(path: str | os.PathLike[str]) -> Network:
+    """The Network saved at ``path`` by ``save`` (or ``save_checkpoint``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Network
+        With its ``classes_`` (np.ndarray or None), ``preprocessing`` (Preprocessing or None)
+        and ``history`` (list of dicts).
+
+    Raises
+    ------
+    ModelFileError
+        For anything that is not a valid deltaprop model file (or a newer format version).
+    """
     path = Path(os.fspath(path))
     with _open(path) as npz:
         header = _header(npz, path)
@@ -305,7 +336,7 @@ def load(path) -> Network:
         return _build_net(npz, header, path)
 
 
-def load_checkpoint(path) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """The Checkpoint saved at ``path`` by ``save_checkpoint``: the net, the optimizer's arrays
     (bit-identical, by the names they were saved with) and the meta dict, which has at least
     the ``epoch`` and ``rng_state`` that resuming needs."""

@@ -18,10 +18,17 @@ numbers are drawn from the run's Generator, so resumed runs stay bit-identical).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .training import Callback
 from .validation import as_generator
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .training import Trainer
 
 __all__ = ["GradientNorms", "DEFAULT_MAX_ROWS"]
 
@@ -45,7 +52,8 @@ class GradientNorms(Callback):
         Where the subset comes from (never the global random state, never the run's Generator).
     """
 
-    def __init__(self, X, y, max_rows: int = DEFAULT_MAX_ROWS, seed=0):
+    def __init__(self, X: ArrayLike, y: ArrayLike, max_rows: int = DEFAULT_MAX_ROWS,
+                 seed: int | np.random.Generator = 0):
         if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
             raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}")
         X = np.asarray(X)
@@ -67,16 +75,16 @@ class GradientNorms(Callback):
         self._y_raw = y[rows]
         self._X = self._Y = None
 
-    def _prepare(self, net):
+    def _prepare(self, net: Network) -> None:
         """a^0 and target rows once per run (the network's preprocessing and classes_ are fixed
         by then); ``norms`` then runs the four equations on them directly."""
         X, self._Y = net.check_XY(self._X_raw, self._y_raw)
         self._X = net.prepare_inputs(X)
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         self._prepare(trainer.net)  # fit has set the network's classes_ by now
 
-    def norms(self, net) -> dict:
+    def norms(self, net: Network) -> dict[str, list[float]]:
         """{"W": [...], "b": [...]}: the norms for ``net``'s current parameters."""
         if self._X is None:
             self._prepare(net)
@@ -86,6 +94,6 @@ class GradientNorms(Callback):
             "b": [float(np.linalg.norm(g)) for g in grads.biases],
         }
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> bool:
         record["grad_norms"] = self.norms(trainer.net)
         return False

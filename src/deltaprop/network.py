@@ -38,13 +38,19 @@ with ``classes_``), class labels (m,), encoded by ``deltaprop.targets``.
 
 from __future__ import annotations
 
+import html
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-from . import targets
+from . import defaults, targets
 from .activations import Activation, get_activation
 from .costs import Cost, get_cost, output_delta
+from .history import History
 from .init import default_init, get_initialiser
 from .metrics import count_correct
 from .validation import (
@@ -59,7 +65,13 @@ from .validation import (
     is_finite,
 )
 
-__all__ = ["Network", "Gradients", "ParameterList"]
+if TYPE_CHECKING:  # (names for the annotations only: the network imports nothing above it)
+    from .modelfile import Checkpoint
+    from .optimizers import Optimizer
+    from .training import Callback
+
+__all__ = ["Network", "Gradients", "ParameterList", "NetworkSummary", "History"]
+
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -83,11 +95,65 @@ class Gradients:
     l2: float = 0.0
 
 
+@dataclass(frozen=True, repr=False)
+class NetworkSummary:
+    """What ``Network.summary()`` returns: ``rows`` holds, per layer l, (l, n_{l−1}, n_l,
+    activation name, shape of W^l, shape of b^l, parameters). ``str()`` (and the repr) is the
+    text table; notebooks show ``_repr_html_``, the same table in HTML."""
+
+    rows: tuple
+    total: int
+    cost: str
+    dtype: str
+
+    HEADER = ("layer", "n_{l-1} → n_l", "activation", "W^l", "b^l", "parameters")
+    _RIGHT = (True, True, False, False, False, True)  # right-aligned columns (numbers)
+
+    @property
+    def sizes(self) -> list:
+        return [self.rows[0][1]] + [row[2] for row in self.rows]
+
+    def _title(self) -> str:
+        return f"Network {'-'.join(map(str, self.sizes))}"
+
+    def _cells(self) -> list:
+        return [(str(l), f"{n_in} → {n_out}", name, str(W), str(b), f"{n:,}")
+                for l, n_in, n_out, name, W, b, n in self.rows]
+
+    def __str__(self) -> str:
+        table = [self.HEADER, *self._cells()]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADER))]
+        lines = ["  ".join(c.rjust(w) if right else c.ljust(w) for c, w, right in zip(row, widths, self._RIGHT)).rstrip()
+                 for row in table]
+        rule = "─" * max(map(len, lines))
+        footer = f"total parameters {self.total:,}   cost {self.cost}   dtype {self.dtype}"
+        return "\n".join([self._title(), rule, lines[0], rule, *lines[1:], rule, footer])
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = ("<th>layer l</th><th>n<sub>l−1</sub> → n<sub>l</sub></th><th>activation</th>"
+                "<th>W<sup>l</sup></th><th>b<sup>l</sup></th><th>parameters</th>")
+        body = "".join(
+            "<tr>" + "".join(f'<td style="text-align:{"right" if right else "left"}">{esc(c)}</td>'
+                             for c, right in zip(row, self._RIGHT)) + "</tr>"
+            for row in self._cells()
+        )
+        foot = (f'<tr><td colspan="5">total parameters</td><td style="text-align:right">{self.total:,}</td></tr>'
+                f'<tr><td colspan="6">cost {esc(self.cost)}, dtype {esc(self.dtype)}</td></tr>')
+        return (f'<table class="deltaprop-network"><caption>{esc(self._title())}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody><tfoot>{foot}</tfoot></table>")
+
+
 class ParameterList:
     """The list of W^l (or b^l) arrays of a network. Reading gives the live arrays; assigning
     ``net.weights[i] = array`` checks the shape and copies the values in place."""
 
-    def __init__(self, arrays, kind: str):
+    def __init__(self, arrays: Iterable[np.ndarray], kind: str):
         self._arrays = list(arrays)
         self._kind = kind  # "weights" or "biases"
 
@@ -149,13 +215,13 @@ class Network:
 
     def __init__(
         self,
-        sizes,
-        activation="sigmoid",
-        output=None,
-        cost="quadratic",
-        init=None,
-        seed=None,
-        dtype="float64",
+        sizes: Sequence[int],
+        activation: str | Sequence[str] = "sigmoid",
+        output: str | None = None,
+        cost: str = "quadratic",
+        init: str | Callable | None = None,
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = "float64",
     ):
         sizes = self._check_sizes(sizes)
         n_layers = len(sizes) - 1
@@ -188,7 +254,7 @@ class Network:
         #: Names of the input features, in the order of the input layer (set by training and the
         #: CLI, saved with the model; ``deltaprop predict`` selects CSV columns by them).
         self.feature_names = None
-        #: Training history of the last ``fit`` (a list of per-epoch dicts).
+        #: Training history of the last ``fit``: a ``deltaprop.History`` (see the property).
         self.history = []
 
     # ------------------------------------------------------------------ construction helpers
@@ -273,6 +339,16 @@ class Network:
             live[...] = new
 
     @property
+    def history(self) -> History:
+        """The last ``fit``'s ``deltaprop.History``: per-epoch records, with dict-of-lists access
+        (``net.history["val_cost"]``). Assigning a list of records (a model file's) wraps it."""
+        return self._history
+
+    @history.setter
+    def history(self, records: Iterable[dict] | None) -> None:
+        self._history = records if isinstance(records, History) else History(records or [])
+
+    @property
     def activations(self) -> list:
         """The activation functions g^l, ``activations[l-1]`` for layer l: the same list as ``g``."""
         return self.g
@@ -315,7 +391,7 @@ class Network:
         net.init = config.get("init", net.init)
         return net
 
-    def copy(self, dtype=None) -> "Network":
+    def copy(self, dtype: DTypeLike | None = None) -> Network:
         """An independent copy, optionally converted to another dtype."""
         config = self.config()
         if dtype is not None:
@@ -326,23 +402,37 @@ class Network:
         new.classes_ = None if self.classes_ is None else np.array(self.classes_, copy=True)
         new.preprocessing = None if self.preprocessing is None else self.preprocessing.copy()
         new.feature_names = None if self.feature_names is None else list(self.feature_names)
-        new.history = [dict(h) for h in self.history]
+        new.history = self.history.copy()
         return new
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         acts = ", ".join(g.name for g in self.g)
         return (
             f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost_name!r}, "
             f"dtype={self.dtype.name!r})"
         )
 
-    def check_X(self, X, name: str = "X") -> np.ndarray:
+    def summary(self) -> "NetworkSummary":
+        """A layer table (Keras's ``model.summary()``): for each layer l, n_{l−1} → n_l, the
+        activation, the shapes of W^l and b^l and their parameter count; then the total, the
+        cost function and the dtype. ``str()`` of it is the text table; in a notebook it shows
+        as an HTML table (as the network itself does)."""
+        rows = tuple(
+            (l, self.sizes[l - 1], self.sizes[l], g.name, W.shape, b.shape, W.size + b.size)
+            for l, (W, b, g) in enumerate(zip(self.weights, self.biases, self.g), start=1)
+        )
+        return NetworkSummary(rows, self.n_params, self.cost_name, self.dtype.name)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def check_X(self, X: ArrayLike, name: str = "X") -> np.ndarray:
         """Raw inputs X checked (shape (m, n_0), finite): an array of the network's dtype, or
         float64 while there is preprocessing still to apply."""
         return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64, name,
                             self.feature_names)
 
-    def check_XY(self, X, Y):
+    def check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
         labels are encoded by ``deltaprop.targets.prepare`` (against ``classes_``, or the
         sorted labels of Y while the network has none)."""
@@ -351,23 +441,108 @@ class Network:
         self.cost_function.check_targets(Y)
         return X, Y
 
-    def prepare_inputs(self, X, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: ArrayLike, name: str = "X") -> np.ndarray:
         """a^0 for raw inputs X: checked, passed through ``preprocessing`` (the standardisation
         or scaling saved with the model, if any), C-contiguous in the network's dtype."""
         return np.ascontiguousarray(self._network_inputs(self.check_X(X, name)))
 
     # ------------------------------------------------------------------ training and prediction
-    def fit(self, X, y, **kwargs):
-        """Train by mini-batch gradient descent; see ``deltaprop.training.fit`` for the arguments.
-        X are raw inputs (``preprocessing`` is applied), y class labels or targets.
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        epochs: int = defaults.FIT["epochs"],
+        batch_size: int = defaults.FIT["batch_size"],
+        learning_rate: float | None = None,
+        optimizer: str | Optimizer = defaults.FIT["optimizer"],
+        l2: float = defaults.FIT["l2"],
+        validation: tuple[ArrayLike, ArrayLike] | float | None = None,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        callbacks: Iterable[Callback] = (),
+        early_stopping: bool = False,
+        patience: int = defaults.FIT["patience"],
+        restore_best: bool = True,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | None = 1,
+        checkpoint_meta: dict | None = None,
+        resume: str | os.PathLike | Checkpoint | None = None,
+        engine: str = "auto",
+        sample_weight: ArrayLike | None = None,
+        verbose: int = 0,
+        **optimizer_options: Any,
+    ) -> History:
+        """Train by mini-batch gradient descent (``deltaprop.training.fit``).
 
-        (The one place the network reaches the training loop, which builds on it: imported
-        here, when called, so that ``network`` itself depends on nothing above it.)"""
+        Parameters
+        ----------
+        X : array-like (m, n_0)
+            Raw inputs (``preprocessing`` is applied).
+        y : array-like (m,) or (m, n_L)
+            Class labels (sets ``classes_`` when the network has none) or target rows.
+        epochs : int
+            Passes over the training set.
+        batch_size : int
+            Examples per mini-batch.
+        learning_rate : float, optional
+            The step size α (default: ``deltaprop.defaults.LEARNING_RATE`` for the optimizer).
+        optimizer : {"sgd", "momentum", "adam"} or Optimizer
+            The update rule (``deltaprop.optimizers``).
+        l2 : float
+            λ of J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖² (biases are not regularised).
+        validation : (X_val, y_val) or float, optional
+            Validation data, or the fraction of X to hold out (stratified for classes).
+        shuffle : bool
+            Shuffle the examples every epoch.
+        seed : int or numpy.random.Generator, optional
+            Where the shuffling (and a held-out split) comes from.
+        callbacks : list of Callback
+            Hooks run at the start, after every batch and epoch, and at the end.
+        early_stopping : bool
+            Stop after ``patience`` epochs without a lower validation cost.
+        patience : int
+            Epochs without improvement before early stopping.
+        restore_best : bool
+            With early stopping, end with the weights of the best epoch.
+        checkpoint : path, optional
+            A checkpoint file written every ``checkpoint_every`` epochs and on Ctrl-C.
+        checkpoint_every : int or None
+            Epochs between checkpoints (None: only on Ctrl-C).
+        checkpoint_meta : dict, optional
+            Extra JSON-able values stored in the checkpoint.
+        resume : path or Checkpoint, optional
+            Continue from this checkpoint (weights, optimizer, Generator and history).
+        engine : {"auto", "fast", "reference"}
+            The train step: ``Network.backward`` plus the optimizer ("reference"), the fused
+            ``fastpath`` ("fast", the same updates to rounding) or the fast one when available.
+        sample_weight : array-like (m,), optional
+            Weights of the examples' costs: a batch's cost is Σ w_x C_x / Σ w_x.
+        verbose : int
+            0 shows nothing; 1 a live progress bar (a line on stderr that updates in place, a
+            widget in Jupyter); 2 one plain line per epoch on stdout.
+        **optimizer_options
+            The chosen optimizer's own options: ``momentum`` (momentum), ``beta1``, ``beta2``,
+            ``epsilon`` (adam). Any other name is refused, naming it and the valid ones.
+
+        Returns
+        -------
+        History
+            The per-epoch records and why training stopped; also stored as ``net.history``.
+        """
+        # (The one place the network reaches the training loop, which builds on it: imported
+        # here, when called, so that ``network`` itself depends on nothing above it.)
         from .training import fit
 
-        return fit(self, X, y, **kwargs)
+        return fit(
+            self, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            optimizer=optimizer, l2=l2, validation=validation, shuffle=shuffle, seed=seed,
+            callbacks=callbacks, early_stopping=early_stopping, patience=patience,
+            restore_best=restore_best, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+            checkpoint_meta=checkpoint_meta, resume=resume, engine=engine,
+            sample_weight=sample_weight, verbose=verbose, **optimizer_options,
+        )
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (m, n_classes) for raw inputs X; needs ``classes_``."""
         if self.classes_ is None:
             raise ValueError("predict_proba needs a classifier: this network has no classes_ (fit it on class labels)")
@@ -376,7 +551,7 @@ class Network:
             return np.hstack([1.0 - a, a])
         return a
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Class labels (m,) for a classifier (argmax of a^L, or a > 0.5 for one output);
         the output activations (m, n_L) otherwise. X are raw inputs."""
         a = self._finite_output(X)
@@ -384,14 +559,14 @@ class Network:
             return a
         return targets.decode(self.classes_, targets.predicted_index(a))
 
-    def evaluate(self, X, y, l2: float = 0.0) -> dict:
+    def evaluate(self, X: ArrayLike, y: ArrayLike, l2: float = 0.0) -> dict:
         """{"cost": C, "accuracy": fraction right or None} on raw inputs X and labels/targets y;
         ``cost`` is exactly ``net.cost(X, y, l2)``."""
         l2 = check_l2(l2)
         X, Y = self.check_XY(X, y)
         return self.evaluate_prepared(self._network_inputs(X), Y, l2)
 
-    def evaluate_prepared(self, a0, Y, l2: float = 0.0) -> dict:
+    def evaluate_prepared(self, a0: np.ndarray, Y: np.ndarray, l2: float = 0.0) -> dict:
         """``evaluate`` for inputs already preprocessed (a^0, the network's dtype) and target rows
         Y: the training loop's validation step."""
         zs, activations = self.feedforward(a0)
@@ -414,7 +589,7 @@ class Network:
         return a[-1]
 
     # ------------------------------------------------------------------ the math
-    def feedforward(self, X, keep: bool = True):
+    def feedforward(self, X: np.ndarray, keep: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The forward pass, the one every method uses: returns (zs, activations).
 
         ``zs[l-1]`` = Z^l = A^{l−1} (W^l)ᵀ + b^l and ``activations[l]`` = A^l = g(Z^l),
@@ -432,7 +607,7 @@ class Network:
                 activations.append(a)
         return (zs, activations) if keep else ([z], [a])
 
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X: ArrayLike) -> np.ndarray:
         """The output activations a^L, shape (m, n_L), for raw inputs X of shape (m, n_0)."""
         return self._finite_output(X)
 
@@ -456,7 +631,7 @@ class Network:
         total = sum(float(np.einsum("ij,ij->", W, W, dtype=np.float64)) for W in self.weights)
         return l2 / (2.0 * m) * total
 
-    def cost(self, X, Y, l2: float = 0.0, sample_weight=None) -> float:
+    def cost(self, X: ArrayLike, Y: ArrayLike, l2: float = 0.0, sample_weight: ArrayLike | None = None) -> float:
         """C = (1/m) Σ_x C_x + λ/(2m) Σ_l ‖W^l‖², exactly the function ``backward`` differentiates.
 
         With ``sample_weight`` w (m,), the data term is the weighted mean Σ_x w_x C_x / Σ_x w_x."""
@@ -467,7 +642,7 @@ class Network:
         data_cost = self.cost_function.value(zs[-1], activations[-1], Y, self.g[-1], w)
         return data_cost + self._l2_term(l2, X.shape[0])
 
-    def backward(self, X, Y, l2: float = 0.0, sample_weight=None) -> Gradients:
+    def backward(self, X: ArrayLike, Y: ArrayLike, l2: float = 0.0, sample_weight: ArrayLike | None = None) -> Gradients:
         """Backpropagation for a batch: the forward pass, then equations 1–4 (module docstring).
 
         X has shape (m, n_0), Y shape (m, n_L) (one-hot rows for classification). Returns a

@@ -20,9 +20,16 @@ naming the row and the column. The fitted state is a JSON-able ``meta`` dict plu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .validation import is_finite
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 __all__ = ["Preprocessing", "PreprocessingError", "KINDS", "default_preprocessing"]
 
@@ -56,7 +63,7 @@ class Preprocessing:
         self.scale: np.ndarray | None = None
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X) -> "Preprocessing":
+    def fit(self, X: ArrayLike) -> Preprocessing:
         """Learn the statistics of training inputs X (m, n_features); returns self."""
         X = _as_batch(X, "X")
         if X.shape[0] == 0:
@@ -86,7 +93,7 @@ class Preprocessing:
             return self.max_value is not None
         return True
 
-    def transform(self, X, feature_names=None) -> np.ndarray:
+    def transform(self, X: ArrayLike, feature_names: Sequence[str] | None = None) -> np.ndarray:
         """The preprocessed batch, shape (m, n_features); float32 input stays float32,
         anything else becomes float64. A value that is not finite after preprocessing (NaN, or
         too large for the fitted statistics) is a PreprocessingError naming its row and column
@@ -130,7 +137,7 @@ class Preprocessing:
             f"training data's magnitude"
         )
 
-    def fit_transform(self, X) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike) -> np.ndarray:
         return self.fit(X).transform(X)
 
     # ------------------------------------------------------------------ saving
@@ -175,7 +182,7 @@ class Preprocessing:
     def copy(self) -> "Preprocessing":
         return type(self).from_state(*self.to_state())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Preprocessing):
             return NotImplemented
         if (self.kind, self.n_features, self.max_value) != (other.kind, other.n_features, other.max_value):
@@ -187,7 +194,7 @@ class Preprocessing:
 
     __hash__ = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = f", max_value={self.max_value}" if self.kind == "scale" else ""
         return f"Preprocessing({self.kind!r}{extra}, n_features={self.n_features})"
 
@@ -229,7 +236,7 @@ def _as_batch(X, name: str) -> np.ndarray:
     return arr
 
 
-def default_preprocessing(dataset, kind: str | None = None) -> Preprocessing:
+def default_preprocessing(dataset: Dataset, kind: str | None = None) -> Preprocessing:
     """The preprocessing for a ``deltaprop.datasets.Dataset``, fitted on its X_train.
 
     Without ``kind``, pixel data (``dataset.pixel_max`` set: recognised by its values — uint8,

@@ -44,7 +44,8 @@ def _beside(path: str, model_path: Path) -> bool:
     return target == base or base in target.parents
 
 
-def recorded_dataset(header: dict, model_path, given: str | None = None) -> tuple[str | None, dict]:
+def recorded_dataset(header: dict, model_path: str | os.PathLike[str], given: str | None = None
+                     ) -> tuple[str | None, dict]:
     """(data set name, recorded options) for the model at ``model_path`` with JSON ``header``.
 
     ``given`` (the user's ``--dataset``) wins and is trusted. Otherwise the recorded name is

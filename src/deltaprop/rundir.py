@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .atomic import TEMP_SUFFIX, fsync_directory, signals_held, temporary_name
@@ -55,7 +56,7 @@ class RunDirectory:
     ``run_dir.new_files()`` is a context manager giving a staging directory: write the run's
     files there; on leaving the block without error they replace DIR's files in one step."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self._fd = None
         self.committed = False  # True once new_files() has put the run's files in place
@@ -89,7 +90,7 @@ class RunDirectory:
             raise
         return self
 
-    def __exit__(self, *exc_info):  # (also called by __enter__ when it fails after locking)
+    def __exit__(self, *exc_info: object) -> bool:  # (also called by __enter__ when it fails after locking)
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 (self.path / PID_NAME).unlink()
@@ -114,7 +115,7 @@ class RunDirectory:
 
     # ------------------------------------------------------------------ the files
     @contextlib.contextmanager
-    def new_files(self, remove=()):
+    def new_files(self, remove: Iterable[str] = ()) -> Iterator[Path]:
         """Yield a staging directory; on success its files replace DIR's (and the names in
         ``remove`` that the staging directory does not hold are deleted from DIR)."""
         if self._fd is None:

@@ -10,10 +10,10 @@ non-default hyperparameters (mini-batches, early stopping, float32) are expected
 What deltaprop adds to scikit-learn's own MLP: any cost and output activation of the engine
 (``cost="quadratic"``, ``activation="leaky_relu"`` or ``{"name": "leaky_relu", "slope": 0.1}``,
 per-layer lists), a validation-loss curve, restore-best-weights early stopping, ``float32``,
-a per-epoch progress line (``verbose=1``), ``warm_start`` and ``partial_fit`` that keep the
-optimizer's state (Adam's moments) between calls, safe model files (``deltaprop.save``, no
-pickle) and the trained ``network_``, a plain ``deltaprop.Network`` that ``explain``,
-``gradcheck`` and the CLI read.
+one live progress bar per fit (``verbose=1``; ``verbose=2`` prints a line per epoch),
+``warm_start`` and ``partial_fit`` that keep the optimizer's state (Adam's moments) between
+calls, safe model files (``deltaprop.save``, no pickle) and the trained ``network_``, a plain
+``deltaprop.Network`` that ``explain``, ``gradcheck`` and the CLI read.
 
 How the targets reach the network
 ---------------------------------
@@ -46,18 +46,35 @@ estimator's hyperparameters and feature names. ``MLPClassifier.load(path)`` /
 ``from_network(net)`` wraps a Network trained elsewhere (e.g. by ``deltaprop train``).
 Plain ``pickle``/``joblib`` work too, and keep the optimizer's state.
 
-Printing: only ``verbose > 0`` prints, from this layer (``_ProgressPrinter``, a training
-callback); the engine never prints.
+scikit-learn's conventions beyond the estimator checks: a ``fit`` that runs out of epochs
+before the training loss stops improving by ``tol`` warns with
+``sklearn.exceptions.ConvergenceWarning`` (``partial_fit`` never does); an unknown keyword
+argument raises ``UnknownParameterError`` naming it, with the deltaprop name for scikit-learn's
+(``max_iter`` -> ``epochs``, ``alpha`` -> ``l2``, ...); a ``dtype="float32"`` estimator
+returns float32 for float32 inputs.
+
+Output: only ``verbose > 0`` shows anything, from this layer (training callbacks:
+``deltaprop.progress.ProgressBar`` for ``verbose=1``, ``_ProgressPrinter`` for ``verbose >= 2``);
+the engine never prints.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
+import functools
 import json
 import numbers
+import warnings
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
@@ -77,22 +94,33 @@ from .modelfile import load as _load_network
 from .modelfile import read_header as _read_header
 from .modelfile import save as _save_network
 from .network import Network
-from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, Optimizer, get_optimizer
 from . import defaults, targets
+from .progress import ProgressBar
 from .training import Callback
 from .training import fit as _train
 from .validation import as_generator, check_l2, check_sample_weight
 
-__all__ = ["MLPClassifier", "MLPRegressor", "expected_failed_checks"]
+__all__ = ["MLPClassifier", "MLPRegressor", "UnknownParameterError", "expected_failed_checks"]
 
 
+def expected_failed_checks(estimator: BaseEstimator) -> dict[str, str]:
+    """The scikit-learn estimator checks that ``estimator`` is expected to fail.
 
-def expected_failed_checks(estimator) -> dict[str, str]:
-    """The checks of ``sklearn.utils.estimator_checks`` that ``estimator`` is expected to fail
-    with its hyperparameters, each with the reason; for ``parametrize_with_checks(...,
-    expected_failed_checks=expected_failed_checks)`` or ``check_estimator``.
+    For ``parametrize_with_checks(..., expected_failed_checks=expected_failed_checks)`` or
+    ``check_estimator``. With the default hyperparameters both estimators pass every check (the
+    dict is empty).
 
-    With the default hyperparameters both estimators pass every check (the dict is empty).
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+        The estimator, with the hyperparameters to be checked.
+
+    Returns
+    -------
+    dict of str to str
+        The name of each check of ``sklearn.utils.estimator_checks`` expected to fail, with the
+        reason.
     """
     params = estimator.get_params(deep=False)
     failed = {}
@@ -120,7 +148,81 @@ def expected_failed_checks(estimator) -> dict[str, str]:
 
 
 _DTYPES = ("float64", "float32")
+_Estimator = TypeVar("_Estimator", bound="_BaseMLP")  # the class a classmethod is called on
 _HEADER_KEY = "sklearn_estimator"  # where ``save`` keeps the estimator's hyperparameters
+
+
+class UnknownParameterError(TypeError, ValueError):
+    """A keyword argument that is not a parameter of the estimator.
+
+    A ``TypeError``, as Python raises for an unexpected keyword argument (the constructor), and
+    a ``ValueError``, as scikit-learn's ``set_params`` raises for an invalid parameter.
+    """
+
+
+#: scikit-learn's MLP parameters that deltaprop's estimators name or do differently.
+_SKLEARN_NAMES = {
+    "max_iter": "use epochs=",
+    "learning_rate_init": "use learning_rate=",
+    "alpha": "use l2=, deltaprop's λ of the whole training set: the module docstring converts",
+    "solver": "use optimizer=: 'adam', 'sgd', 'momentum', 'lbfgs', 'cg' or a deltaprop.optimizers instance",
+    "n_iter_no_change": "use patience=",
+    "loss": "use cost=: 'half_quadratic' is scikit-learn's 'squared_error'",
+    "momentum": "use optimizer=deltaprop.optimizers.Momentum(learning_rate, momentum=...)",
+    "beta_1": "use optimizer=deltaprop.optimizers.Adam(learning_rate, beta1=...)",
+    "beta_2": "use optimizer=deltaprop.optimizers.Adam(learning_rate, beta2=...)",
+    "epsilon": "use optimizer=deltaprop.optimizers.Adam(learning_rate, epsilon=...)",
+    "nesterovs_momentum": "deltaprop's Momentum is classical momentum, there is no Nesterov variant",
+    "power_t": "deltaprop keeps the learning rate constant, there is no 'invscaling' schedule",
+    "max_fun": "optimizer='lbfgs' counts iterations (epochs=), not function evaluations",
+}
+
+
+def _unknown_parameters(where: str, names, valid) -> UnknownParameterError:
+    """The error for keyword arguments ``names`` that are not among ``valid``: each with what to
+    use instead (scikit-learn's MLP names, close spellings), then the valid names."""
+    parts = []
+    for name in names:
+        hint = _SKLEARN_NAMES.get(name)
+        if hint is None:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f"did you mean {close[0]}=?" if close else None
+        parts.append(f"{name!r} ({hint})" if hint else repr(name))
+    plural = "s" if len(parts) > 1 else ""
+    return UnknownParameterError(
+        f"{where} got unexpected keyword argument{plural} {', '.join(parts)}. "
+        f"Its parameters are: {', '.join(valid)}"
+    )
+
+
+def _reject_unknown_parameters(init):
+    """An estimator's ``__init__`` that raises ``UnknownParameterError`` for a keyword argument
+    that is not a parameter, naming the estimator and what to use instead, where Python would
+    raise a bare TypeError naming the private base class. scikit-learn forbids ``**kwargs`` in
+    the signature (``get_params`` and its estimator checks read it); ``functools.wraps`` keeps
+    the explicit one, which ``inspect.signature`` (and so scikit-learn and ``help``) reads."""
+
+    @functools.wraps(init)
+    def checked_init(self, *args, **params):
+        valid = self._get_param_names()
+        unknown = [name for name in params if name not in valid]
+        if unknown:
+            raise _unknown_parameters(f"{type(self).__name__}()", unknown, valid)
+        init(self, *args, **params)
+
+    return checked_init
+
+
+def _still_improving(losses, tol: float, patience: int) -> bool:
+    """scikit-learn's convergence rule for its stochastic solvers (``_fit_stochastic``), at the
+    end of a loss curve: an epoch does not improve when its loss is above the lowest loss before
+    it minus ``tol``; training has converged once more than ``patience`` epochs in a row have not
+    improved."""
+    best, stale = np.inf, 0
+    for loss in losses:
+        stale = stale + 1 if loss > best - tol else 0
+        best = min(best, loss)
+    return stale <= patience
 
 
 def _make_rng(random_state) -> np.random.Generator:
@@ -191,7 +293,8 @@ def _json_params(params: dict) -> dict:
 
 
 class _ProgressPrinter(Callback):
-    """The estimators' ``verbose`` output: one line per epoch, and why training stopped."""
+    """The estimators' ``verbose >= 2`` output: one line per epoch, and why training stopped
+    (``verbose=1`` shows a ``deltaprop.progress.ProgressBar`` instead)."""
 
     def __init__(self, n_done: int, epochs: int, patience: int, restore_best: bool):
         self.n_done, self.epochs = n_done, epochs
@@ -248,27 +351,29 @@ class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: hyperparameters, the fit loop around
     ``deltaprop.training.fit``, model files and pickling. Not public."""
 
+    @_reject_unknown_parameters
     def __init__(
         self,
-        hidden_layer_sizes=defaults.ESTIMATOR["hidden_layer_sizes"],
-        activation=defaults.ESTIMATOR["activation"],
-        output=None,
-        cost=None,
-        init=None,
-        optimizer=defaults.ESTIMATOR["optimizer"],
-        learning_rate=None,
-        batch_size=defaults.ESTIMATOR["batch_size"],
-        epochs=defaults.ESTIMATOR["epochs"],
-        l2=defaults.ESTIMATOR["l2"],
-        early_stopping=False,
-        validation_fraction=defaults.ESTIMATOR["validation_fraction"],
-        patience=defaults.ESTIMATOR["patience"],
-        restore_best=True,
-        shuffle=True,
-        random_state=None,
-        dtype="float64",
-        verbose=0,
-        warm_start=False,
+        hidden_layer_sizes: int | Sequence[int] = defaults.ESTIMATOR["hidden_layer_sizes"],
+        activation: str | dict | list = defaults.ESTIMATOR["activation"],
+        output: str | dict | None = None,
+        cost: str | None = None,
+        init: str | None = None,
+        optimizer: str | Optimizer = defaults.ESTIMATOR["optimizer"],
+        learning_rate: float | None = None,
+        batch_size: int | Literal["auto"] | None = defaults.ESTIMATOR["batch_size"],
+        epochs: int = defaults.ESTIMATOR["epochs"],
+        l2: float = defaults.ESTIMATOR["l2"],
+        early_stopping: bool = False,
+        validation_fraction: float = defaults.ESTIMATOR["validation_fraction"],
+        patience: int = defaults.ESTIMATOR["patience"],
+        tol: float = defaults.ESTIMATOR["tol"],
+        restore_best: bool = True,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | np.random.RandomState | None = None,
+        dtype: DTypeLike = "float64",
+        verbose: int = 0,
+        warm_start: bool = False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -283,6 +388,7 @@ class _BaseMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.tol = tol
         self.restore_best = restore_best
         self.shuffle = shuffle
         self.random_state = random_state
@@ -295,6 +401,26 @@ class _BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False  # the engine multiplies dense arrays
         return tags
+
+    def set_params(self: _Estimator, **params: Any) -> _Estimator:
+        """Set parameters, as scikit-learn's ``set_params`` (used by ``GridSearchCV``).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names (those of the constructor) and their new values.
+
+        Returns
+        -------
+        self
+            The estimator. A name that is not a parameter raises ``UnknownParameterError`` (a
+            ``ValueError``) that says what to use for scikit-learn's MLP names.
+        """
+        valid = self._get_param_names()
+        unknown = [name for name in params if name not in valid]  # (no nested estimators)
+        if unknown:
+            raise _unknown_parameters(f"{type(self).__name__}.set_params()", unknown, valid)
+        return super().set_params(**params)
 
     # ------------------------------------------------------------------ hyperparameters
     def _dtype_name(self) -> str:
@@ -313,7 +439,7 @@ class _BaseMLP(BaseEstimator):
         _positive_int("epochs", self.epochs)
         _positive_int("patience", self.patience)
         check_l2(self.l2)
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto") and self.batch_size is not None:
             _positive_int("batch_size", self.batch_size)
         if self.early_stopping:
             vf = self.validation_fraction
@@ -323,16 +449,24 @@ class _BaseMLP(BaseEstimator):
             not isinstance(self.verbose, numbers.Integral) or self.verbose < 0
         ):
             raise ValueError(f"verbose must be a non-negative integer, got {self.verbose!r}")
+        tol = self.tol
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0.0 <= tol < np.inf:
+            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
         if isinstance(self.optimizer, Optimizer):
             if self.learning_rate is not None:
                 raise ValueError(
                     "learning_rate is set twice: give it to the optimizer instance "
                     f"({self.optimizer!r}) or pass optimizer by name, not both"
                 )
-        elif not (isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS):
+        elif not (isinstance(self.optimizer, str) and self.optimizer.lower() in {**OPTIMIZERS, **FULL_BATCH}):
             raise ValueError(
-                f"optimizer must be one of {', '.join(OPTIMIZERS)} or a "
+                f"optimizer must be one of {', '.join({**OPTIMIZERS, **FULL_BATCH})} or a "
                 f"deltaprop.optimizers.Optimizer instance, got {self.optimizer!r}"
+            )
+        elif self.optimizer.lower() in FULL_BATCH and self.learning_rate is not None:
+            raise ValueError(
+                f"optimizer={self.optimizer!r} takes no learning_rate (its line search picks the step), "
+                f"got learning_rate={self.learning_rate!r}; leave it None"
             )
         self._dtype_name()
 
@@ -341,6 +475,8 @@ class _BaseMLP(BaseEstimator):
             opt = copy.deepcopy(self.optimizer)  # the parameter itself is never changed
             opt.load_state_dict({"t": np.array(0)})  # a fresh start for a fresh network
             return opt
+        if self.optimizer.lower() in FULL_BATCH:  # tol is scipy's gtol, as scikit-learn's lbfgs has it
+            return get_optimizer(self.optimizer.lower(), tol=max(float(self.tol), np.finfo(np.float64).tiny))
         return get_optimizer(self.optimizer.lower(), self.learning_rate)
 
     def _continued_optimizer(self) -> Optimizer:
@@ -353,8 +489,8 @@ class _BaseMLP(BaseEstimator):
         else:
             wanted = self.optimizer.lower()
             settings = {} if self.learning_rate is None else {"learning_rate": self.learning_rate}
-        if current is None or current.name != wanted:
-            return self._new_optimizer()
+        if current is None or current.name != wanted or isinstance(current, FullBatch):
+            return self._new_optimizer()  # (a full-batch method keeps nothing between fits)
         checked = get_optimizer(wanted, **settings).hyperparameters()  # validates the values
         for key in settings:
             setattr(current, key, checked[key])
@@ -420,6 +556,12 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._check_hyperparameters()
+        full_batch = isinstance(self.optimizer, FullBatch) or (
+            isinstance(self.optimizer, str) and self.optimizer.lower() in FULL_BATCH)
+        if incremental and full_batch:
+            name = self.optimizer if isinstance(self.optimizer, str) else self.optimizer.name
+            raise ValueError(f"partial_fit needs a mini-batch optimizer (sgd, momentum or adam); "
+                             f"optimizer={name!r} is a full-batch method: use fit")
         continuing = hasattr(self, "network_") and (incremental or self.warm_start)
         X, y = self._validate_Xy(X, y, reset=not continuing)
         n = X.shape[0]
@@ -459,7 +601,10 @@ class _BaseMLP(BaseEstimator):
         epochs = 1 if incremental else _positive_int("epochs", self.epochs)
         m = X_train.shape[0]
         auto = defaults.ESTIMATOR["max_auto_batch"]
-        batch_size = min(auto, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+        if self.batch_size is None or full_batch:
+            batch_size = None  # all the rows (lbfgs and cg ignore batch_size, as in scikit-learn)
+        else:
+            batch_size = min(auto, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
         recorder = _Recorder(
             self,
             None if X_val is None else self.network_.prepare_inputs(X_val, "validation X"),
@@ -467,10 +612,12 @@ class _BaseMLP(BaseEstimator):
             w_val,
         )
         callbacks = [recorder]
-        if self.verbose:
+        if self.verbose >= 2:
             callbacks.append(
                 _ProgressPrinter(self.n_iter_, epochs, self.patience, bool(self.restore_best))
             )
+        elif self.verbose:
+            callbacks.append(ProgressBar(desc=type(self).__name__, n_done=self.n_iter_))
         n_done = self.n_iter_
         previous = list(self.network_.history or [])
         try:
@@ -499,7 +646,40 @@ class _BaseMLP(BaseEstimator):
         if history.best_epoch is not None:
             self.best_epoch_ = n_done + history.best_epoch
         self.stop_reason_ = history.stop_reason
+        if not incremental and history.stop_reason in ("completed", "stalled"):
+            self._warn_unless_converged(epochs, full_batch and history.stop_reason)
         return self
+
+    def _warn_unless_converged(self, epochs: int, full_batch: str | bool = False):
+        """scikit-learn's ConvergenceWarning when all the epochs ran (partial_fit never warns):
+        with early stopping, the validation loss was still reaching new lows within ``patience``
+        epochs; otherwise the training loss had not gone more than ``patience`` epochs in a row
+        without improving by more than ``tol`` (``_still_improving``). deltaprop does not stop
+        on the training loss, so the rule is applied to where the run ended. A full-batch method
+        (lbfgs, cg) warns whenever it ended without meeting ``tol``, as scikit-learn's lbfgs."""
+        if full_batch:
+            name = self.optimizer_.name
+            if full_batch == "stalled":
+                warnings.warn(f"{type(self).__name__}: {name} stopped after {self.n_iter_} iterations without "
+                              f"meeting tol={self.tol:g}: its line search could lower the loss no further "
+                              "(precision loss); try a larger tol or l2.", ConvergenceWarning, stacklevel=4)
+                return
+            why = f"{name} had not reached max |gradient| <= tol={self.tol:g}"
+        elif self.early_stopping:
+            why = f"the validation loss was still improving within patience={self.patience} epochs"
+        elif _still_improving(self.loss_curve_, float(self.tol), self.patience):
+            why = (
+                f"the training loss was still improving by more than tol={self.tol:g} within "
+                f"patience={self.patience} epochs"
+            )
+        else:
+            return
+        warnings.warn(
+            f"{type(self).__name__}: maximum epochs ({epochs}) reached and the optimization "
+            f"hasn't converged yet: {why}; increase epochs to train longer.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _update_curves(self):
         """loss_curve_, validation_loss_curve_, validation_scores_ and n_iter_ from the epoch
@@ -543,16 +723,32 @@ class _BaseMLP(BaseEstimator):
         pass
 
     # ------------------------------------------------------------------ prediction helpers
-    def _prepared(self, X):
+    def _prepared(self, X) -> tuple[np.ndarray, np.dtype]:
+        """(the network's inputs, the dtype of the outputs). The outputs, computed from z^L in
+        float64, are returned in NumPy's promotion of the inputs' dtype and the network's, as
+        scikit-learn's MLP returns them: float32 when both are, float64 for float64 inputs
+        (which scikit-learn's estimator checks require)."""
         check_is_fitted(self, "network_")
         X = _validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.prepare_inputs(X)
+        return self.network_.prepare_inputs(X), np.result_type(X.dtype, self.network_.dtype)
 
     # ------------------------------------------------------------------ model files
-    def save(self, path):
-        """Write the fitted network with ``deltaprop.save`` (an .npz plus a JSON header, no
-        pickle), adding this estimator's hyperparameters, feature names and best epoch to the
-        header; ``load`` reads it back. Returns the path."""
+    def save(self, path: str | PathLike[str]) -> Path:
+        """Write the fitted network with ``deltaprop.save`` (an .npz plus a JSON header, no pickle).
+
+        The header also holds this estimator's hyperparameters, feature names and best epoch;
+        ``load`` reads it back.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         check_is_fitted(self, "network_")
         meta = {
             "estimator": type(self).__name__,
@@ -565,12 +761,24 @@ class _BaseMLP(BaseEstimator):
         return _save_network(self.network_, path, extra_meta={_HEADER_KEY: meta})
 
     @classmethod
-    def load(cls, path):
-        """A fitted estimator from a model file written by ``est.save(path)`` or by
-        ``deltaprop.save(est.network_, path)`` (or any deltaprop model file of the right kind:
-        hyperparameters not stored in the file are inferred from the network or take their
-        defaults). Loading never uses pickle. The optimizer's state is not in a model file: a
-        warm start after ``load`` starts a fresh optimizer (pickle keeps it)."""
+    def load(cls: type[_Estimator], path: str | PathLike[str]) -> _Estimator:
+        """A fitted estimator from a model file, without pickle.
+
+        The file is one written by ``est.save(path)`` or ``deltaprop.save(est.network_, path)``,
+        or any deltaprop model file of the right kind: hyperparameters not stored in the file
+        are inferred from the network or take their defaults. The optimizer's state is not in a
+        model file: a warm start after ``load`` starts a fresh optimizer (pickle keeps it).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file.
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+            A fitted estimator of this class.
+        """
         net = _load_network(path)
         meta = _read_header(path).get(_HEADER_KEY)
         params, feature_names, best_epoch = {}, None, None
@@ -583,8 +791,8 @@ class _BaseMLP(BaseEstimator):
             if isinstance(opt, dict):
                 opt = dict(opt)
                 name = opt.pop("optimizer", None)
-                if name in OPTIMIZERS:
-                    params["optimizer"] = OPTIMIZERS[name](**opt)
+                if name in {**OPTIMIZERS, **FULL_BATCH}:
+                    params["optimizer"] = {**OPTIMIZERS, **FULL_BATCH}[name](**opt)
                 else:
                     del params["optimizer"]
             if isinstance(params.get("hidden_layer_sizes"), list):
@@ -601,13 +809,29 @@ class _BaseMLP(BaseEstimator):
         return est
 
     @classmethod
-    def from_network(cls, network: Network, copy: bool = True, **params):
-        """A fitted estimator around a trained ``deltaprop.Network`` (``deltaprop.load(path)``,
-        ``deltaprop train``'s model, or ``est.network_``). The architecture hyperparameters
-        (``hidden_layer_sizes``, ``activation``, ``output``, ``cost``, ``dtype``) are read from
-        the network; ``params`` set the others (``epochs``, ``learning_rate``, ...) for later
-        warm starts. The network is copied unless ``copy=False``; its ``preprocessing``, if any,
-        is applied to the inputs as ``Network.predict`` does."""
+    def from_network(cls: type[_Estimator], network: Network, copy: bool = True, **params: Any) -> _Estimator:
+        """A fitted estimator around a trained ``deltaprop.Network``.
+
+        For ``deltaprop.load(path)``, ``deltaprop train``'s model or ``est.network_``. The
+        architecture hyperparameters (``hidden_layer_sizes``, ``activation``, ``output``,
+        ``cost``, ``dtype``) are read from the network; its ``preprocessing``, if any, is
+        applied to the inputs as ``Network.predict`` does.
+
+        Parameters
+        ----------
+        network : deltaprop.Network
+            The trained network.
+        copy : bool, default=True
+            Wrap a copy of the network (False: the network itself).
+        **params
+            The other hyperparameters (``epochs``, ``learning_rate``, ...) for later warm
+            starts; architecture ones must describe this very network.
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+            A fitted estimator of this class.
+        """
         if not isinstance(network, Network):
             raise ValueError(f"from_network needs a deltaprop Network, got {type(network).__name__}")
         net = network.copy() if copy else network
@@ -687,12 +911,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     init : str or None, default=None
         Weight initialiser ("nielsen", "glorot", "he", "ng"); None: He for ReLU-family hidden
         layers, Nielsen's N(0, 1/n_in) otherwise.
-    optimizer : {"adam", "sgd", "momentum"} or deltaprop.optimizers.Optimizer, default="adam"
+    optimizer : {"adam", "sgd", "momentum", "lbfgs", "cg"} or deltaprop.optimizers.Optimizer, default="adam"
         An instance is a template (e.g. ``Momentum(0.05, momentum=0.95)``): fit uses a copy.
+        "lbfgs" and "cg" (Polak–Ribière conjugate gradient) are full-batch methods
+        (``deltaprop.fullbatch``): each epoch is one iteration over all the rows, stopping once
+        max |∂J/∂θ| ≤ ``tol``; they take no learning_rate, ignore batch_size and have no
+        partial_fit.
     learning_rate : float or None, default=None
-        α; None: the optimizer's default (0.001 for Adam, 0.1 for SGD and momentum).
-    batch_size : int or "auto", default="auto"
-        Examples per mini-batch; "auto" is min(200, n_samples), as in scikit-learn.
+        α; None: the optimizer's default (``deltaprop.defaults.LEARNING_RATE``: 0.001 for Adam,
+        0.1 for SGD, 0.05 for momentum).
+    batch_size : int, "auto" or None, default="auto"
+        Examples per mini-batch; "auto" is min(200, n_samples), as in scikit-learn; None: all
+        of them (full-batch gradient descent, one step per epoch).
     epochs : int, default=200
         Passes over the training data per ``fit`` (``partial_fit`` makes one).
     l2 : float, default=0.0
@@ -701,15 +931,31 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Hold out ``validation_fraction`` of the training data (stratified) and stop once the
         validation loss has not improved for ``patience`` epochs.
     validation_fraction : float, default=0.1
+        The fraction of the training data held out for early stopping.
     patience : int, default=10
+        Epochs without a lower validation loss before early stopping ends the fit; also
+        scikit-learn's ``n_iter_no_change`` in the convergence rule (see ``tol``).
+    tol : float, default=1e-4
+        scikit-learn's convergence tolerance: a ``fit`` that runs all its epochs warns
+        (``sklearn.exceptions.ConvergenceWarning``) unless the training loss went more than
+        ``patience`` epochs in a row without improving by more than ``tol``; with early
+        stopping, unless early stopping ended it. deltaprop never stops on the training loss.
+        With optimizer "lbfgs" or "cg" it is the gradient tolerance instead: stop once
+        max |∂J/∂θ| ≤ tol (scipy's ``gtol``, as scikit-learn's lbfgs), warn if it was not met.
     restore_best : bool, default=True
         With early stopping, end with the weights of the best validation epoch.
     shuffle : bool, default=True
         Shuffle the examples every epoch.
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
+        The weights, the validation split and the shuffles (see the module docstring).
     dtype : {"float64", "float32"}, default="float64"
+        The dtype the network trains and predicts in. ``predict_proba``, ``predict_log_proba``
+        and ``MLPRegressor.predict`` return float32 when it and X are float32, float64 otherwise
+        (NumPy's promotion, as scikit-learn's MLP).
     verbose : int, default=0
-        > 0 prints one line per epoch (loss, validation loss and accuracy, time).
+        0 is quiet; 1 shows one live progress bar per fit (``deltaprop.progress.ProgressBar``,
+        through ``tqdm.auto``: it updates in place in a terminal and in Jupyter); 2 or more
+        prints one line per epoch (loss, validation loss and score, time).
     warm_start : bool, default=False
         ``fit`` continues the existing network and optimizer state instead of starting anew.
 
@@ -735,6 +981,28 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "completed", "early_stopping" or "diverged" for the last fit.
     optimizer_ : deltaprop.optimizers.Optimizer
         The optimizer with its state (kept by warm_start, partial_fit and pickle).
+
+    Raises
+    ------
+    UnknownParameterError
+        (a ``TypeError``) for a keyword argument that is not a parameter, naming it and, for
+        scikit-learn's MLP names, what to use instead (``max_iter`` -> ``epochs``, ``alpha`` ->
+        ``l2``, ``learning_rate_init`` -> ``learning_rate``, ``solver`` -> ``optimizer``,
+        ``n_iter_no_change`` -> ``patience``).
+
+    See Also
+    --------
+    MLPRegressor : the regressor on the same engine.
+    sklearn.neural_network.MLPClassifier : scikit-learn's own, whose defaults these follow.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from deltaprop import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(32,), epochs=30, random_state=0).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16)
+    array([0, 1, 2])
     """
 
     # ------------------------------------------------------------------ tags
@@ -747,16 +1015,56 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return {"multilabel": True}
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, y, sample_weight=None):
-        """Train on X (n_samples, n_features) and labels y (n_samples,) or a label indicator
-        matrix (n_samples, n_labels); ``sample_weight`` (n_samples,) weighs each example's cost.
-        Returns self."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPClassifier:
+        """Train the network for ``epochs`` epochs (fewer with early stopping).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 label indicator matrix for multi-label classification.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            The weight of each example's cost.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The fitted estimator.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When all the epochs ran and training had not converged (see ``tol``).
+        """
         return self._fit(X, y, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> MLPClassifier:
         """One epoch over (X, y), continuing the network and the optimizer's state.
-        ``classes`` (every label that will ever occur) is required on the first call unless y
-        is a multi-label indicator matrix. Returns self."""
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 label indicator matrix.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            The weight of each example's cost.
+        classes : array-like of shape (n_classes,) or None, default=None
+            Every label that will ever occur; required on the first call unless y is a
+            label indicator matrix.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The estimator (never a ConvergenceWarning, as in scikit-learn).
+        """
         if not hasattr(self, "network_"):
             if classes is None and not self._is_indicator(y):
                 raise ValueError(
@@ -771,28 +1079,63 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 )
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
-    def predict_proba(self, X):
-        """Class probabilities (n_samples, n_classes); for multi-label, the probability of each
-        label (n_samples, n_labels)."""
-        X = self._prepared(X)
-        return self._proba_from_z(_output_z(self.network_, X))
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities.
 
-    def predict_log_proba(self, X):
-        """log of ``predict_proba``, computed from z^L (finite where a probability rounds to 0)."""
-        X = self._prepared(X)
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            The probability of each class (for multi-label, of each label); float32 when X and
+            the network (``dtype="float32"``) are, as in scikit-learn.
+        """
+        X, dtype = self._prepared(X)
+        return self._proba_from_z(_output_z(self.network_, X)).astype(dtype, copy=False)
+
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """The log of ``predict_proba``, computed from z^L (finite where a probability rounds to 0).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            Log-probabilities, in the dtype of ``predict_proba``.
+        """
+        X, dtype = self._prepared(X)
         z = _output_z(self.network_, X)
         out = self.network_.activations[-1].name
         if self._target_type == "multilabel-indicator":
-            return Sigmoid.log_value(z)
-        if out == "softmax":
-            return Softmax.log_value(z)
-        if z.shape[1] == 1:
-            return np.hstack([Sigmoid.log_complement(z), Sigmoid.log_value(z)])
-        with np.errstate(divide="ignore"):
-            return np.log(self._proba_from_z(z))
+            log_p = Sigmoid.log_value(z)
+        elif out == "softmax":
+            log_p = Softmax.log_value(z)
+        elif z.shape[1] == 1:
+            log_p = np.hstack([Sigmoid.log_complement(z), Sigmoid.log_value(z)])
+        else:
+            with np.errstate(divide="ignore"):
+                log_p = np.log(self._proba_from_z(z))
+        return log_p.astype(dtype, copy=False)
 
-    def predict(self, X):
-        """Class labels (n_samples,), or the 0/1 indicator matrix for multi-label."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or the 0/1 indicator matrix for multi-label.
+        """
         proba = self.predict_proba(X)
         if self._target_type == "multilabel-indicator":
             return (proba > 0.5).astype(self.classes_.dtype)
@@ -969,6 +1312,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Attributes are those of ``MLPClassifier`` without ``classes_``; ``validation_scores_``
     holds the validation R² of every epoch.
+
+    See Also
+    --------
+    MLPClassifier : the classifier, with every parameter described.
+    sklearn.neural_network.MLPRegressor : scikit-learn's own.
     """
 
     def __sklearn_tags__(self):
@@ -979,19 +1327,65 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _more_tags(self):  # pragma: no cover - scikit-learn < 1.6
         return {"multioutput": True}
 
-    def fit(self, X, y, sample_weight=None):
-        """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples,
-        n_targets); ``sample_weight`` (n_samples,) weighs each example's cost. Returns self."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPRegressor:
+        """Train the network for ``epochs`` epochs (fewer with early stopping).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            The weight of each example's cost.
+
+        Returns
+        -------
+        self : MLPRegressor
+            The fitted estimator.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When all the epochs ran and training had not converged (see ``tol``).
+        """
         return self._fit(X, y, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y), continuing the network and the optimizer's state. Returns self."""
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPRegressor:
+        """One epoch over (X, y), continuing the network and the optimizer's state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            The weight of each example's cost.
+
+        Returns
+        -------
+        self : MLPRegressor
+            The estimator (never a ConvergenceWarning, as in scikit-learn).
+        """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def predict(self, X):
-        """Predicted targets: (n_samples,) for one output, else (n_samples, n_outputs)."""
-        X = self._prepared(X)
-        out = self.network_.activations[-1].value(_output_z(self.network_, X))
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            (n_samples,) for one output; float32 when X and the network
+            (``dtype="float32"``) are, as in scikit-learn.
+        """
+        X, dtype = self._prepared(X)
+        out = self.network_.activations[-1].value(_output_z(self.network_, X)).astype(dtype, copy=False)
         return out.ravel() if out.shape[1] == 1 else out
 
     def _validate_Xy(self, X, y, reset):

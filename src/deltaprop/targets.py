@@ -37,8 +37,16 @@ the row is the single number index_i ∈ {0, 1}.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+if TYPE_CHECKING:
+    from .activations import Activation
+    from .costs import Cost
+    from .network import Network
 
 __all__ = [
     "TASKS",
@@ -70,7 +78,7 @@ class TargetError(ValueError):
 
 
 # ---------------------------------------------------------------------------- the task rule
-def check_task(task) -> str | None:
+def check_task(task: str | None) -> str | None:
     """``task`` as one of TASKS (None stays None), or a TargetError."""
     if task is None:
         return None
@@ -85,7 +93,7 @@ def _whole(values: np.ndarray) -> bool:
     return bool(values.size == 0 or (np.isfinite(values).all() and np.all(values == np.round(values))))
 
 
-def infer_task(y, where: str = "y") -> str:
+def infer_task(y: ArrayLike, where: str = "y") -> str:
     """The task that targets ``y`` ask for (see the module docstring). Labels that would be
     classes but hold only one distinct value are a TargetError: nothing to tell apart."""
     y = _given(y, where)
@@ -108,7 +116,8 @@ def infer_task(y, where: str = "y") -> str:
     raise TargetError(f"targets must be labels (m,) or rows (m, k), got shape {y.shape}")
 
 
-def head(task: str, n_classes: int | None = None, output=None, cost=None) -> tuple[str, str]:
+def head(task: str, n_classes: int | None = None, output: str | Activation | None = None,
+         cost: str | Cost | None = None) -> tuple[str, str]:
     """(output activation, cost) for ``task`` (see the table in the module docstring).
 
     ``output`` and ``cost`` are names (or None for the default); a given one picks its match.
@@ -139,7 +148,7 @@ def head(task: str, n_classes: int | None = None, output=None, cost=None) -> tup
     return output, cost
 
 
-def n_outputs(task: str, n_classes: int | None, output: str, n_targets: int = 1) -> int:
+def n_outputs(task: str, n_classes: int | None, output: str | Activation, n_targets: int = 1) -> int:
     """Output neurons for ``task``: 1 for two classes on one sigmoid, K for K classes,
     one per label (multi-label) or per target column (regression)."""
     task = check_task(task)
@@ -182,7 +191,7 @@ def _kind(y: np.ndarray) -> str:
     return y.dtype.kind
 
 
-def parse_labels(cells, where: str = "labels") -> np.ndarray:
+def parse_labels(cells: Iterable[Any], where: str = "labels") -> np.ndarray:
     """Labels from text cells (a CSV column), each kept as the value it spells.
 
     * every cell an integer literal → int64, exactly (no float on the way: "9007199254740993"
@@ -218,7 +227,7 @@ def parse_labels(cells, where: str = "labels") -> np.ndarray:
     return floats
 
 
-def as_labels(y, where: str = "y") -> np.ndarray:
+def as_labels(y: ArrayLike, where: str = "y") -> np.ndarray:
     """1-D class labels as a NumPy array of their own kind (int64, float64, bool or str);
     whole-valued floats become exact int64, object arrays of strings become str arrays."""
     y = _given(y, where)
@@ -255,12 +264,12 @@ def as_labels(y, where: str = "y") -> np.ndarray:
     raise TargetError(f"{where}: labels must be numbers, strings or booleans, got dtype {y.dtype}")
 
 
-def classes_of(y, where: str = "y") -> np.ndarray:
+def classes_of(y: ArrayLike, where: str = "y") -> np.ndarray:
     """The sorted distinct labels of ``y`` (what ``classes_`` holds)."""
     return np.unique(as_labels(y, where))
 
 
-def encode(y, classes=None, where: str = "y") -> tuple[np.ndarray, np.ndarray]:
+def encode(y: ArrayLike, classes: ArrayLike | None = None, where: str = "y") -> tuple[np.ndarray, np.ndarray]:
     """(classes, index): ``classes[index] == y`` exactly; ``classes`` from y when not given.
 
     A label that is not one of the given classes is a TargetError naming it."""
@@ -298,13 +307,32 @@ def encode(y, classes=None, where: str = "y") -> tuple[np.ndarray, np.ndarray]:
     return classes, index.astype(np.intp)
 
 
-def decode(classes, index) -> np.ndarray:
+def decode(classes: ArrayLike, index: ArrayLike) -> np.ndarray:
     """The labels ``classes[index]``."""
     return np.asarray(classes)[np.asarray(index, dtype=np.intp)]
 
 
-def one_hot(labels, n_classes: int | None = None, dtype="float64") -> np.ndarray:
-    """Rows y with y[i, labels[i]] = 1, shape (m, n_classes), for integer labels 0..n_classes−1."""
+def one_hot(labels: ArrayLike, n_classes: int | None = None, dtype: DTypeLike = "float64") -> np.ndarray:
+    """Class labels as target rows: y[i, labels[i]] = 1, every other entry 0.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (m,)
+        Integer class labels 0 .. n_classes−1 (whole-valued floats are accepted).
+    n_classes : int, optional
+        The number of columns; None: ``max(labels) + 1``.
+    dtype : dtype, default "float64"
+        The dtype of the rows.
+
+    Returns
+    -------
+    ndarray, shape (m, n_classes)
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not 1-D, holds non-integers, or a label is outside 0 .. n_classes−1.
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D (one integer per example), got shape {labels.shape}")
@@ -325,7 +353,7 @@ def one_hot(labels, n_classes: int | None = None, dtype="float64") -> np.ndarray
     return Y
 
 
-def target_rows(index, n_outputs: int, dtype="float64") -> np.ndarray:
+def target_rows(index: ArrayLike, n_outputs: int, dtype: DTypeLike = "float64") -> np.ndarray:
     """The network's target rows for class indices: one-hot rows (m, K), or for one sigmoid
     output the column of indices (m, 1) with values in {0, 1}."""
     index = np.asarray(index)
@@ -342,12 +370,12 @@ def predicted_index(A: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- a network's targets
-def is_classifier(net) -> bool:
+def is_classifier(net: Network | Any) -> bool:
     """Whether ``net`` predicts classes: it knows its ``classes_``."""
     return getattr(net, "classes_", None) is not None
 
 
-def prepare(net, y, fit_classes: bool = False) -> np.ndarray:
+def prepare(net: Network, y: ArrayLike, fit_classes: bool = False) -> np.ndarray:
     """Targets Y of shape (m, n_L) for ``net`` from class labels or target rows.
 
     * y of shape (m, k): target rows, used as given — regression targets, multi-label

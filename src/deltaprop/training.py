@@ -22,20 +22,38 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import defaults, targets
 from .metrics import count_correct
-from .optimizers import get_optimizer
+from .history import History
+from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, get_optimizer
 from .validation import as_generator, check_finite, check_l2, check_sample_weight, is_finite
+
+if TYPE_CHECKING:
+    from .modelfile import Checkpoint
+    from .network import Network
+    from .optimizers import Optimizer
+
+#: A train step: the batch's row indices -> (its cost, how many it classified right).
+Step = Callable[[np.ndarray], tuple[float, int]]
+PathLike = str | os.PathLike
 
 __all__ = [
     "fit",
+    "FitArgumentError",
+    "FIT_KEYWORDS",
+    "RENAMED",
     "History",
     "Callback",
     "Checkpointer",
@@ -51,46 +69,25 @@ class TrainingDiverged(ValueError):
     the epochs before it, ``checkpoint`` the path where this run wrote the last good epoch
     (None when it was given no checkpoint path)."""
 
-    def __init__(self, message, history=None, checkpoint=None):
+    def __init__(self, message: str, history: History | None = None, checkpoint: PathLike | None = None):
         super().__init__(message)
         self.history = history
         self.checkpoint = checkpoint
 
 
-@dataclass
-class History:
-    """Per-epoch records (dicts with ``epoch``, ``cost``, ``val_cost``, ``val_accuracy``,
-    ``accuracy``, ``time``) and why training stopped."""
-
-    records: list = field(default_factory=list)
-    stop_reason: str = "completed"  # completed | early_stopping | interrupted | diverged
-    best_epoch: int | None = None
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            return [r.get(key) for r in self.records]
-        return self.records[key]
-
-    def __len__(self):
-        return len(self.records)
-
-    def __iter__(self):
-        return iter(self.records)
-
-
 class Callback:
     """Hooks called by ``fit``. ``on_epoch_end`` may return True to stop training."""
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         pass
 
-    def on_batch_end(self, trainer, batch: int, n_batches: int, cost: float):
+    def on_batch_end(self, trainer: Trainer, batch: int, n_batches: int, cost: float) -> None:
         pass
 
-    def on_epoch_end(self, trainer, record: dict):
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> bool | None:
         return False
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         pass
 
 
@@ -105,7 +102,7 @@ class Checkpointer(Callback):
     after the other callbacks, so the file includes what they add to the epoch's record.
     """
 
-    def __init__(self, path, every: int | None = 1, extra_meta: dict | None = None):
+    def __init__(self, path: PathLike, every: int | None = 1, extra_meta: dict | None = None):
         if every is not None and int(every) < 1:
             raise ValueError(f"checkpoint every must be a positive number of epochs, got {every!r}")
         self.path = path
@@ -113,15 +110,15 @@ class Checkpointer(Callback):
         self.extra_meta = extra_meta or {}
         self.last_written_epoch = None
 
-    def due(self, trainer) -> bool:
+    def due(self, trainer: Trainer) -> bool:
         return self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs)
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> bool:
         if self.due(trainer):
             self.write(trainer)
         return False
 
-    def write(self, trainer, snapshot=None):
+    def write(self, trainer: Trainer, snapshot: dict | None = None) -> None:
         from .modelfile import save_checkpoint
 
         snap = snapshot or trainer.snapshot()
@@ -153,7 +150,8 @@ class Trainer:
     completed), ``epochs``, ``history``, ``rng``, ``settings``, and ``best`` (the lowest
     validation cost so far, the epochs since, and a copy of that epoch's weights)."""
 
-    def __init__(self, net, optimizer, epochs, batch_size, l2, rng, settings):
+    def __init__(self, net: Network, optimizer: Optimizer, epochs: int, batch_size: int, l2: float,
+                 rng: np.random.Generator, settings: dict):
         self.net = net
         self.optimizer = optimizer
         self.epochs = epochs
@@ -189,12 +187,12 @@ class Trainer:
         self.best = dict(snap["best"])
         self.history.best_epoch = self.best["epoch"]
 
-    def diverged(self, last_good, what: str):
+    def diverged(self, last_good: dict, what: str) -> NoReturn:
         """Restore ``last_good`` (the last whole epoch) and raise ``TrainingDiverged``."""
         epoch = self.epoch
         self.restore(last_good)
         self.history.stop_reason = "diverged"
-        self.net.history = list(self.history.records)
+        self.net.history = self.history
         rate = self.optimizer.learning_rate
         raise TrainingDiverged(
             f"{what} in epoch {epoch + 1}: training diverged; try a smaller learning rate (now "
@@ -219,7 +217,7 @@ class Trainer:
         scale = max(c for c in (now, zero, 0.0) if math.isfinite(c))
         return scale if scale > 0 else 1.0
 
-    def run_epoch(self, step, order, callbacks, last_good) -> dict:
+    def run_epoch(self, step: Step, order: np.ndarray, callbacks: Sequence[Callback], last_good: dict) -> dict:
         """One pass over the training examples in ``order``, a mini-batch step at a time.
 
         Returns the epoch's record: the mean batch cost, for classifiers the fraction of
@@ -252,18 +250,32 @@ class Trainer:
         record["learning_rate"] = self.optimizer.learning_rate
         return record
 
-    def run(self, step, data: "TrainingData", callbacks=(), checkpointer=None, shuffle=True,
+    def run(self, step: Step, data: TrainingData, callbacks: Sequence[Callback] = (),
+            checkpointer: Checkpointer | None = None, shuffle: bool = True,
             patience: int | None = None, keep_best: bool = False) -> History:
         """The epochs: shuffle (a permutation from ``rng``), ``run_epoch``, validation, callbacks,
         checkpoint; stop early after ``patience`` epochs without a lower validation cost (None:
-        never); on Ctrl-C keep (and checkpoint) the last whole epoch. Returns the History."""
-        net, m = self.net, data.X.shape[0]
+        never); on Ctrl-C keep (and checkpoint) the last whole epoch. Returns the History.
+
+        Every callback whose ``on_train_begin`` ran gets ``on_train_end`` however the run ends
+        (completed, stopped early, interrupted, diverged or failed), so a progress bar is closed."""
         last_good = self.snapshot()
         if self.cost_reference is None:
             self.cost_reference = self.cost_before_training(data)
         self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_reference
-        for cb in callbacks:
-            cb.on_train_begin(self)
+        started = []
+        try:
+            for cb in callbacks:
+                cb.on_train_begin(self)
+                started.append(cb)
+            return self._epochs(step, data, callbacks, checkpointer, shuffle, patience, keep_best, last_good)
+        finally:
+            for cb in started:
+                cb.on_train_end(self)
+
+    def _epochs(self, step, data, callbacks, checkpointer, shuffle, patience, keep_best, last_good) -> History:
+        """``run``'s loop over the epochs, between the callbacks' begin and end."""
+        net, m = self.net, data.X.shape[0]
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked per batch
                 while self.epoch < self.epochs:
@@ -306,12 +318,10 @@ class Trainer:
         best = self.best
         if keep_best and best["weights"] is not None and best["epoch"] != self.epoch:
             net.weights, net.biases = best["weights"], best["biases"]
-        net.history = list(self.history.records)
-        for cb in callbacks:
-            cb.on_train_end(self)
+        net.history = self.history
         return self.history
 
-    def resume(self, resume) -> None:
+    def resume(self, resume: PathLike | Checkpoint) -> None:
         """Continue from a checkpoint (a path or a loaded ``Checkpoint``): weights, optimizer
         state, Generator state, epoch, history and early-stopping state."""
         from .modelfile import load_checkpoint
@@ -427,7 +437,8 @@ class TrainingData:
     sample_weight: np.ndarray | None = None
 
 
-def prepare(net, X, y, validation=None, sample_weight=None, seed=None) -> TrainingData:
+def prepare(net: Network, X: ArrayLike, y: ArrayLike, validation: tuple[ArrayLike, ArrayLike] | float | None = None,
+            sample_weight: ArrayLike | None = None, seed: int | None = None) -> TrainingData:
     """Raw inputs and labels/targets → ``TrainingData`` (the input contract of ``network``:
     ``net.preprocessing`` is applied; labels are encoded by ``deltaprop.targets``, which sets
     ``net.classes_`` when it is not yet known — and leaves it unset if anything here fails).
@@ -494,30 +505,32 @@ def _check_int(name, value, minimum=1):
 
 
 def fit(
-    net,
-    X,
-    y,
+    net: Network,
+    X: ArrayLike,
+    y: ArrayLike,
     epochs: int = defaults.FIT["epochs"],
-    batch_size: int = defaults.FIT["batch_size"],
+    batch_size: int | None = defaults.FIT["batch_size"],
     learning_rate: float | None = None,
-    optimizer=defaults.FIT["optimizer"],
+    optimizer: str | Optimizer = defaults.FIT["optimizer"],
     l2: float = defaults.FIT["l2"],
-    validation=None,
+    validation: tuple[ArrayLike, ArrayLike] | float | None = None,
     shuffle: bool = True,
-    seed=None,
-    callbacks=(),
+    seed: int | np.random.Generator | None = None,
+    callbacks: Iterable[Callback] = (),
     early_stopping: bool = False,
     patience: int = defaults.FIT["patience"],
     restore_best: bool = True,
-    checkpoint=None,
+    checkpoint: PathLike | None = None,
     checkpoint_every: int | None = 1,
     checkpoint_meta: dict | None = None,
-    resume=None,
+    resume: PathLike | Checkpoint | None = None,
     engine: str = "auto",
-    sample_weight=None,
-    **optimizer_options,
+    sample_weight: ArrayLike | None = None,
+    verbose: int = 0,
+    **optimizer_options: Any,
 ) -> History:
-    """Train ``net`` by mini-batch gradient descent; see the module docstring.
+    """Train ``net`` by mini-batch gradient descent; see the module docstring, and
+    ``Network.fit`` (the same function, as a method) for every parameter in numpydoc form.
 
     ``l2`` is the λ of the whole training set's cost, J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖²
     (Ng's J(Θ), Nielsen's regularised cost), so every mini-batch step adds (λ/n) W^l to the
@@ -526,7 +539,7 @@ def fit(
 
     X (m, n_0) are raw inputs (``net.preprocessing`` is applied if set); y are class labels
     (m,) or targets (m, n_L). ``validation`` is ``(X_val, y_val)`` or a fraction of X held out
-    (stratified). ``optimizer`` is "sgd", "momentum" or "adam" (extra keyword arguments such as
+    (stratified). ``optimizer`` is "sgd", "momentum", "adam", "lbfgs" or "cg" (extra keyword arguments such as
     ``momentum=0.9`` or ``beta1`` go to it; α defaults to ``deltaprop.defaults.LEARNING_RATE``).
     ``early_stopping`` stops after ``patience`` epochs without a lower validation cost and, with
     ``restore_best``, restores the best weights. ``checkpoint`` is a path written every
@@ -534,33 +547,133 @@ def fit(
     checkpoint) to continue from. ``engine`` picks the train step: "reference"
     (``Network.backward`` plus the optimizer), "fast" (``fastpath``, same updates to rounding) or
     "auto". ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
-    Returns the History (also stored as ``net.history``).
+    ``batch_size=None`` is full-batch gradient descent: one step per epoch over all the rows.
+    ``optimizer="lbfgs"`` or ``"cg"`` (Polak–Ribière conjugate gradient) minimise J over the flat
+    parameter vector with ``scipy.optimize.minimize`` instead (``deltaprop.fullbatch``): each epoch
+    is one iteration on all the rows, ``tol=`` (default 1e-5) stops once max |∂J/∂θ| ≤ tol, there
+    is no learning rate, batch_size, shuffle and engine do not apply, and a resumed run restarts
+    the method from the checkpoint's weights (its curvature memory is not saved).
+    ``verbose``: 0 shows nothing (the default), 1 one live progress bar (``progress.ProgressBar``),
+    2 one plain line per epoch on stdout (``progress.EpochLines``). Returns the History (also
+    stored as ``net.history``). A keyword argument that neither fit nor the chosen optimizer
+    takes is refused by name (``FitArgumentError``), with the name meant where it is another
+    library's (``max_iter`` → ``epochs``).
 
     The work is two steps: ``prepare`` (arguments → ``TrainingData``) and ``Trainer.run``.
     """
     epochs = _check_int("epochs", epochs)
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = None if batch_size is None else _check_int("batch_size", batch_size)
     patience = _check_int("patience", patience)
+    verbose = _check_verbose(verbose)
     l2 = check_l2(l2)
+    check_fit_keywords(optimizer, optimizer_options)
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
     seed_int = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
     rng = as_generator(seed)
     data = prepare(net, X, y, validation, sample_weight, seed_int)
     if early_stopping and data.X_val is None:
         raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
+    full_batch = isinstance(opt, FullBatch)
+    if full_batch:
+        batch_size, shuffle = None, False
     settings = {
         "epochs": epochs, "batch_size": batch_size, "optimizer": opt.name, **opt.hyperparameters(),
         "l2": l2, "shuffle": bool(shuffle), "seed": seed_int,
     }
-    trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)
+    if full_batch:
+        from .fullbatch import FullBatchTrainer
+
+        trainer = FullBatchTrainer(net, opt, epochs, None, l2, rng, settings)
+    else:
+        batch_size = data.X.shape[0] if batch_size is None else batch_size
+        trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)
     if resume is not None:
         trainer.resume(resume)
     checkpointer = None
     if checkpoint is not None:  # written by the loop itself, after the other callbacks
         checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta)
-    step = make_step(engine, net, opt, l2, data.X, data.Y, batch_size, data.sample_weight)
     keep_best = early_stopping and restore_best
+    callbacks = list(callbacks)
+    if verbose:  # last, so that it shows what the other callbacks add to a record
+        from .progress import EpochLines, ProgressBar
+
+        callbacks.append(ProgressBar() if verbose == 1 else EpochLines())
+    if full_batch:
+        return trainer.run(data, callbacks=callbacks, checkpointer=checkpointer,
+                           patience=patience if early_stopping else None, keep_best=keep_best)
+    step = make_step(engine, net, opt, l2, data.X, data.Y, batch_size, data.sample_weight)
     return trainer.run(
-        step, data, callbacks=list(callbacks), checkpointer=checkpointer, shuffle=bool(shuffle),
+        step, data, callbacks=callbacks, checkpointer=checkpointer, shuffle=bool(shuffle),
         patience=patience if early_stopping else None, keep_best=keep_best,
     )
+
+
+# ---------------------------------------------------------------------------- fit's arguments
+class FitArgumentError(TypeError, ValueError):
+    """A keyword argument that ``fit`` does not take: a TypeError, as Python's own for an
+    unexpected keyword, and a ValueError, as deltaprop's other input errors (the CLI and the
+    estimators report those on one line)."""
+
+
+#: fit's own keyword arguments, in order: its signature is the one home of them.
+FIT_KEYWORDS = tuple(name for name, p in inspect.signature(fit).parameters.items()
+                     if p.kind is p.POSITIONAL_OR_KEYWORD and name not in ("net", "X", "y"))
+
+#: Names other libraries and courses use (scikit-learn, Keras, PyTorch, Nielsen, cs231n), and ours.
+RENAMED = {
+    "max_iter": "epochs", "n_epochs": "epochs", "num_epochs": "epochs", "n_iter": "epochs", "nb_epoch": "epochs",
+    "epoch": "epochs",
+    "learning_rate_init": "learning_rate", "lr": "learning_rate", "eta": "learning_rate", "step_size": "learning_rate",
+    "alpha": "l2", "lmbda": "l2", "lambda_": "l2", "lam": "l2", "reg": "l2", "weight_decay": "l2",
+    "batch": "batch_size", "mini_batch_size": "batch_size", "minibatch_size": "batch_size",
+    "validation_data": "validation", "evaluation_data": "validation", "validation_split": "validation",
+    "validation_fraction": "validation",
+    "random_state": "seed", "n_iter_no_change": "patience", "restore_best_weights": "restore_best",
+    "solver": "optimizer", "callback": "callbacks", "sample_weights": "sample_weight", "verbosity": "verbose",
+    "beta_1": "beta1", "beta_2": "beta2", "eps": "epsilon",
+}
+#: Where the other library's name means something else than the same word here.
+_NOTES = {"alpha": " (scikit-learn's alpha is the L2 penalty λ; the step size α is learning_rate=)"}
+
+
+def optimizer_keywords(optimizer: str | Optimizer) -> tuple:
+    """The options ``fit`` passes on to ``optimizer`` (a name): its constructor's arguments
+    after the learning rate; none for an ``Optimizer`` instance (it has its own already)."""
+    cls = {**OPTIMIZERS, **FULL_BATCH}.get(optimizer.lower()) if isinstance(optimizer, str) else None
+    if cls is None:
+        return ()
+    return tuple(name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "learning_rate"))
+
+
+def check_fit_keywords(optimizer: str | Optimizer, options: dict) -> None:
+    """Refuse, by name, a keyword argument that neither fit nor ``optimizer`` takes."""
+    if isinstance(optimizer, str) and optimizer.lower() not in {**OPTIMIZERS, **FULL_BATCH}:
+        return  # get_optimizer says what the optimizer names are
+    takes = optimizer_keywords(optimizer)
+    for name in options:
+        if name not in takes:
+            raise FitArgumentError(_unexpected(name, optimizer, takes))
+
+
+def _unexpected(name: str, optimizer, takes: tuple) -> str:
+    chosen = repr(optimizer.lower()) if isinstance(optimizer, str) else f"{type(optimizer).__name__}(...)"
+    also = f"; optimizer {chosen} also takes {', '.join(takes)}" if takes else ""
+    valid = f"(valid: {', '.join(FIT_KEYWORDS)}{also})"
+    owners = [key for key in {**OPTIMIZERS, **FULL_BATCH} if name in optimizer_keywords(key)]
+    if owners:
+        where = ("pass it to that instance" if not isinstance(optimizer, str) else
+                 f"choose it with optimizer={owners[0]!r}")
+        return (f"fit() got keyword argument {name!r}, an option of optimizer {' and '.join(map(repr, owners))}, "
+                f"but the optimizer is {chosen}: {where} {valid}")
+    message = f"fit() got an unexpected keyword argument {name!r}"
+    if name in RENAMED:
+        return f"{message}; use {RENAMED[name]}={_NOTES.get(name, '')} {valid}"
+    close = difflib.get_close_matches(name, FIT_KEYWORDS + takes, n=1)
+    return f"{message}{f'; did you mean {close[0]}=?' if close else ''} {valid}"
+
+
+def _check_verbose(verbose) -> int:
+    """0, 1 or 2 (or more, as 2); True is 1."""
+    if isinstance(verbose, (int, np.integer)) and verbose >= 0:
+        return int(verbose)
+    raise ValueError(f"verbose must be 0 (nothing shown), 1 (a progress bar) or 2 (a line per epoch), got {verbose!r}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["as_generator", "as_float_array", "check_inputs", "check_targets", "check_finite", "is_finite", "check_l2", "check_sample_weight", "aligned_empty"]
 
 
-def as_generator(seed) -> np.random.Generator:
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     """The one way a seed becomes randomness: a ``numpy.random.Generator`` is used as it is (its
     stream continues), an int (or None, fresh entropy) seeds a new one. Never the global state."""
     if isinstance(seed, np.random.Generator):
@@ -19,7 +22,7 @@ def as_generator(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def as_float_array(values, dtype, name: str) -> np.ndarray:
+def as_float_array(values: ArrayLike, dtype: DTypeLike, name: str) -> np.ndarray:
     """``values`` as an array of ``dtype``, or a ValueError naming ``name``."""
     try:
         return np.asarray(values, dtype=dtype)
@@ -49,7 +52,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def check_l2(l2) -> float:
+def check_l2(l2: float) -> float:
     """λ as a float, or a ValueError unless it is a finite number ≥ 0."""
     try:
         value = float(l2)
@@ -60,7 +63,7 @@ def check_l2(l2) -> float:
     return value
 
 
-def check_sample_weight(sample_weight, m: int):
+def check_sample_weight(sample_weight: ArrayLike | None, m: int) -> np.ndarray | None:
     """Sample weights as a float64 array of shape (m,), each ≥ 0 and finite, not all 0;
     None stays None (every example weighs 1)."""
     if sample_weight is None:
@@ -76,7 +79,8 @@ def check_sample_weight(sample_weight, m: int):
     return w
 
 
-def check_inputs(X, n_features: int, dtype, name: str = "X", feature_names=None) -> np.ndarray:
+def check_inputs(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X",
+                 feature_names: Sequence[str] | None = None) -> np.ndarray:
     """X as a (m, n_features) array of ``dtype`` with m ≥ 1 and only finite values; the message
     for a NaN or infinity gives its [row, column] (and the column's name from ``feature_names``,
     when given)."""
@@ -111,7 +115,7 @@ def check_inputs(X, n_features: int, dtype, name: str = "X", feature_names=None)
     return X
 
 
-def check_targets(Y, m: int, n_outputs: int, dtype, name: str = "Y") -> np.ndarray:
+def check_targets(Y: ArrayLike, m: int, n_outputs: int, dtype: DTypeLike, name: str = "Y") -> np.ndarray:
     """Y as a (m, n_outputs) array; a 1-D Y is accepted when there is one output."""
     Y = as_float_array(Y, dtype, name)
     if Y.ndim == 1 and n_outputs == 1:
@@ -132,7 +136,7 @@ def check_targets(Y, m: int, n_outputs: int, dtype, name: str = "Y") -> np.ndarr
     return Y
 
 
-def aligned_empty(shape, dtype, alignment: int = 64) -> np.ndarray:
+def aligned_empty(shape: int | tuple[int, ...], dtype: DTypeLike, alignment: int = 64) -> np.ndarray:
     """An uninitialised C-contiguous array whose data starts on an ``alignment``-byte boundary.
 
     NumPy only guarantees 16 bytes; BLAS kernels and in-place updates run faster on 64.

@@ -10,8 +10,51 @@ import sys
 from typing import Optional
 
 import typer
+from typer.core import TyperCommand
 
-app = typer.Typer(
+def _argument_name(param) -> str:
+    return param.metavar or param.name.upper()
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help names its arguments as click and git do: ``Usage: deltaprop
+    evaluate [OPTIONS] MODEL`` and ``MODEL  A model file …`` (typer 0.29 writes ``{MODEL}``
+    and ``MODEL <path>``)."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param) + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx, formatter):
+        args, opts = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                args.append((_argument_name(param), record[1]))
+            elif param.param_type_name == "option":
+                opts.append(record)
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class _App(typer.Typer):
+    """Every command of the app is a ``PlainCommand``."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or PlainCommand, **kwargs)
+
+
+app = _App(
     name="deltaprop",
     help="Train feed-forward networks by backpropagation, and see the math behind every gradient.",
     no_args_is_help=True,

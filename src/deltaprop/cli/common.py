@@ -15,7 +15,10 @@ from rich.console import Console
 from .app import fail
 
 #: Human output goes to stdout; errors are printed by ``app.main`` on stderr.
-console = Console(highlight=False, soft_wrap=True)  # piped output: no line broken inside a word or path
+#: The commands' output. Piped (not a terminal: a file, ``| cat``, a notebook's ``!deltaprop``,
+#: which ipykernel runs with FORCE_COLOR=1 and a pipe): plain text — no colour, no cursor codes,
+#: no line broken inside a word or path.
+console = Console(highlight=False, soft_wrap=True, force_terminal=None if sys.stdout.isatty() else False)
 
 
 #: Characters that a terminal acts on or that reorder text: C0/C1 controls (ANSI and OSC escape

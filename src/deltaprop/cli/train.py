@@ -11,9 +11,14 @@ from typing import Optional
 
 import numpy as np
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import defaults
+from .. import snapshots
+from ..snapshots import ParameterSnapshots
+from ..progress import EpochLines, describe
+from ..optimizers import FULL_BATCH
 from ..training import Callback
 from .app import app, fail
 from .common import cell, command_line, console, parse_layers, plain, to_json, versions
@@ -27,10 +32,10 @@ CHANGEABLE_ON_RESUME = ("epochs", "learning_rate")
 
 
 class ProgressDisplay(Callback):
-    """A progress bar per epoch with live cost and accuracy (a plain line per epoch when stdout
-    is not a terminal)."""
+    """A live progress bar per epoch with its running cost, on a terminal (elsewhere the command
+    prints ``progress.EpochLines``: a plain line per epoch)."""
 
-    def __init__(self, progress: Progress | None):
+    def __init__(self, progress: Progress):
         self.progress = progress
         self.task = None
         self.running = 0.0
@@ -56,14 +61,17 @@ class ProgressDisplay(Callback):
             )
 
     def on_epoch_end(self, trainer, record):
-        stats = describe(record)
-        if self.progress is not None:
-            self.progress.update(self.task, stats=stats)
-        else:
-            console.print(f"epoch {record['epoch']:>3}/{trainer.epochs}  {stats}")
+        self.progress.update(self.task, stats=describe(record))
         if trainer.epoch < trainer.epochs:
             self._start(trainer)
         return False
+
+
+def stdout_console() -> Console:
+    """The console for the command's output: ``common.console`` when stdout really is a
+    terminal; otherwise (a pipe, a file, a notebook's ``!deltaprop train``, which ipykernel runs
+    with FORCE_COLOR=1 and a pipe) one that writes plain text: no colour, no cursor codes."""
+    return console  # (common.console is plain when stdout is not a terminal)
 
 
 def early_stopping_line(records: list, best_epoch, patience) -> str:
@@ -75,18 +83,6 @@ def early_stopping_line(records: list, best_epoch, patience) -> str:
         kept += f", accuracy {best['val_accuracy']:.2%})" if best.get("val_accuracy") is not None else ")"
     since = f" for {patience} epochs" if patience else ""
     return f"early stopping after epoch {len(records)}: the validation cost had not improved{since}{kept}"
-
-
-def describe(record: dict) -> str:
-    parts = [f"cost {record['cost']:.4f}"]
-    if "accuracy" in record:
-        parts.append(f"acc {record['accuracy']:.2%}")
-    if "val_cost" in record:
-        parts.append(f"val cost {record['val_cost']:.4f}")
-    if "val_accuracy" in record:
-        parts.append(f"val acc {record['val_accuracy']:.2%}")
-    parts.append(f"{record['time']:.2f}s")
-    return "  ".join(parts)
 
 
 def resolve_options(given: dict, resume_meta: dict | None) -> dict:
@@ -102,15 +98,22 @@ def resolve_options(given: dict, resume_meta: dict | None) -> dict:
                 )
     opts.update({k: v for k, v in given.items() if v is not None})
     check_options(opts)
-    if opts["learning_rate"] is None:
+    if str(opts["optimizer"]).lower() in FULL_BATCH:
+        if given.get("batch_size") not in (None, "all"):
+            fail(f"--optimizer {opts['optimizer']} uses all the training rows in every iteration; leave out --batch-size")
+        opts["batch_size"] = "all"
+    elif opts["learning_rate"] is None:
         opts["learning_rate"] = defaults.learning_rate(opts["optimizer"])
     return opts
 
 
 def check_options(opts: dict) -> None:
     """Refuse, before anything is loaded or printed, what the command line cannot mean."""
-    if str(opts["optimizer"]).lower() not in defaults.LEARNING_RATE:
-        fail(f"unknown optimizer {opts['optimizer']!r}; expected one of: {', '.join(defaults.LEARNING_RATE)}")
+    names = (*defaults.LEARNING_RATE, *FULL_BATCH)
+    if str(opts["optimizer"]).lower() not in names:
+        fail(f"unknown optimizer {opts['optimizer']!r}; expected one of: {', '.join(names)}")
+    if str(opts["optimizer"]).lower() in FULL_BATCH and opts.get("learning_rate") is not None:
+        fail(f"--optimizer {opts['optimizer']} takes no --learning-rate (its line search picks the step); leave it out")
     if str(opts["activation"]).lower() == "softmax":
         fail("--activation softmax: softmax is an output activation only; use --output softmax with a hidden "
              "--activation such as relu or sigmoid")
@@ -218,9 +221,9 @@ def train(
     cost: Optional[str] = typer.Option(None, help="cross_entropy, binary_cross_entropy, quadratic, half_quadratic (½ Σ (a − y)², Nielsen's) (default: the one that matches the output).", metavar="TEXT"),
     init: Optional[str] = typer.Option(None, help="Weight initialiser: nielsen, glorot, he, ng (default: by activation).", metavar="TEXT"),
     epochs: Optional[int] = typer.Option(None, help=f"Passes over the training set (default: {D['epochs']}).", metavar="INTEGER"),
-    batch_size: Optional[int] = typer.Option(None, help=f"Examples per mini-batch (default: {D['batch_size']}).", metavar="INTEGER"),
+    batch_size: Optional[str] = typer.Option(None, help=f"Examples per mini-batch, or 'all': full-batch gradient descent, one step per epoch (default: {D['batch_size']}; lbfgs and cg always use all).", metavar="INTEGER|all"),
     learning_rate: Optional[float] = typer.Option(None, help="Step size α (default: " + ", ".join(f"{v:g} {k}" for k, v in defaults.LEARNING_RATE.items()) + ").", metavar="FLOAT"),
-    optimizer: Optional[str] = typer.Option(None, help=f"adam, sgd or momentum (default: {D['optimizer']}).", metavar="TEXT"),
+    optimizer: Optional[str] = typer.Option(None, help=f"adam, sgd or momentum; or lbfgs or cg (Polak–Ribière conjugate gradient), full-batch methods with no learning rate, where an epoch is one iteration on all the rows (default: {D['optimizer']}).", metavar="TEXT"),
     l2: Optional[float] = typer.Option(None, help=f"L2 regularisation λ (cost += λ/2m Σ W²) (default: {D['l2']:g}).", metavar="FLOAT"),
     seed: Optional[int] = typer.Option(None, help=f"Seed for the split, initial weights and shuffling (default: {D['seed']}).", metavar="INTEGER"),
     dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast).", metavar="TEXT"),
@@ -244,7 +247,7 @@ def train(
 
     given = {
         "dataset": dataset, "layers": layers, "activation": activation, "output": output,
-        "cost": cost, "init": init, "epochs": epochs, "batch_size": batch_size,
+        "cost": cost, "init": init, "epochs": epochs, "batch_size": _batch_size(batch_size),
         "learning_rate": learning_rate, "optimizer": optimizer, "l2": l2, "seed": seed,
         "dtype": dtype, "data_dir": None if data_dir is None else str(data_dir), "label": label,
         "task": task, "preprocessing": preprocessing, "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
@@ -259,6 +262,16 @@ def train(
         fail_interrupted(out, interrupts.terminated, run_dir.committed)
     finally:
         interrupts.restore()
+
+
+def _batch_size(value: str | None) -> int | str | None:
+    """``--batch-size``: an integer (checked by fit), "all" (full batch), or None (not given)."""
+    if value is None or value.strip().lower() == "all":
+        return None if value is None else "all"
+    try:
+        return int(value)
+    except ValueError:
+        fail(f"--batch-size must be a positive integer or 'all', got {value!r}")
 
 
 def blas_threads(threads):
@@ -359,6 +372,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     from ..training import TrainingDiverged, fit
 
     out = run_dir.path
+    con = stdout_console()
     checkpoint_path = out / "checkpoint.npz"
     resume_meta = resumed = None
     if not resume:
@@ -386,29 +400,33 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
         net.preprocessing = default_preprocessing(ds, opts["preprocessing"])  # fitted on the training split
     # record what was resolved, so the model file and a later --resume say it outright
     opts.update(task=ds.task, output=net.g[-1].name, cost=net.cost_name, preprocessing=net.preprocessing.kind)
-    console.print(
+    con.print(
         f"[bold]deltaprop train[/bold]  {cell(ds.name)}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"
         + (f", {ds.n_classes} classes" if ds.task == "classification" else "")
     )
-    console.print(
+    con.print(
         f"task {ds.task}" + (f" ({plain(ds.task_reason)})" if ds.task_reason else "")
         + f"; inputs: {_describe_preprocessing(net.preprocessing, given['preprocessing'])}",
         markup=False,
     )
-    console.print(
+    con.print(
         f"network {'-'.join(map(str, net.sizes))}  "
         f"({', '.join(g.name for g in net.activations)}; cost {net.cost_name}; "
-        f"{net.n_params} parameters; {net.dtype.name})  {plain(opts['optimizer'])} α={opts['learning_rate']:g} "
-        f"batch {opts['batch_size']}  λ={opts['l2']:g}  seed {opts['seed']}",
+        f"{net.n_params} parameters; {net.dtype.name})  {plain(opts['optimizer'])} "
+        + (f"α={opts['learning_rate']:g} batch {opts['batch_size']}" if opts["learning_rate"] is not None else "full batch")
+        + f"  λ={opts['l2']:g}  seed {opts['seed']}",
         markup=False,
     )
+    if resumed is not None and opts["optimizer"] in FULL_BATCH:
+        con.print(f"resuming: {opts['optimizer']} restarts from the checkpoint's weights (its memory of past "
+                  "iterations is not saved)", markup=False)
     if resumed is not None and opts["learning_rate"] != resume_meta.get("cli", {}).get("learning_rate"):
-        console.print(f"resuming with learning rate {opts['learning_rate']:g} (the run used "
-                      f"{resume_meta.get('cli', {}).get('learning_rate')!r}); each epoch's record states its own",
-                      markup=False)
+        con.print(f"resuming with learning rate {opts['learning_rate']:g} (the run used "
+                  f"{resume_meta.get('cli', {}).get('learning_rate')!r}); each epoch's record states its own",
+                  markup=False)
 
-    interactive = console.is_terminal and not quiet
+    interactive = sys.stdout.isatty() and not quiet  # a live bar only on a real terminal
     progress = None
     if interactive:
         progress = Progress(
@@ -419,13 +437,14 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
 
     # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
     callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
-    callbacks += [] if quiet else [ProgressDisplay(progress)]
+    callbacks += [ParameterSnapshots()] if snapshots.wanted(net) else []  # the report's boundary over epochs
+    callbacks += [] if quiet else [ProgressDisplay(progress) if interactive else EpochLines()]
     try:
         if progress is not None:
             progress.start()
         history = fit(
             net, ds.X_train, ds.labels(ds.y_train),
-            epochs=opts["epochs"], batch_size=opts["batch_size"],
+            epochs=opts["epochs"], batch_size=None if opts["batch_size"] == "all" else opts["batch_size"],
             learning_rate=opts["learning_rate"], optimizer=opts["optimizer"], l2=opts["l2"],
             validation=(ds.X_val, ds.labels(ds.y_val)) if len(ds.X_val) else None,
             seed=opts["seed"], callbacks=callbacks,
@@ -437,7 +456,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     except TrainingDiverged as exc:
         rate = opts["learning_rate"]
         kept = ""
-        if exc.checkpoint is not None:
+        if exc.checkpoint is not None and rate is not None:
             kept = (f", in {exc.checkpoint}: continue from them with deltaprop train --out {out} "
                     f"--resume --learning-rate {rate / 10:g}")
         fail(f"{exc}{kept}")
@@ -446,7 +465,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
             progress.stop()
 
     if history.stop_reason == "interrupted":
-        console.print(
+        con.print(
             f"{'terminated' if interrupts.terminated else 'interrupted'} after epoch {len(history)}; "
             f"checkpoint saved to {checkpoint_path}. Continue with: deltaprop train --out {out} --resume",
             markup=False,
@@ -481,20 +500,20 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
                         title=f"{ds.name}: {'-'.join(map(str, net.sizes))} {net.cost_name}")
 
     if history.stop_reason == "early_stopping":
-        console.print(early_stopping_line(history.records, history.best_epoch, opts["patience"]), markup=False)
+        con.print(early_stopping_line(history.records, history.best_epoch, opts["patience"]), markup=False)
     test = metrics.get("test", {})
     if test.get("accuracy") is not None:
-        console.print(f"[bold green]test accuracy {test['accuracy']:.2%}[/bold green]  (cost {test['cost']:.4f}, {test['n']} examples)")
+        con.print(f"[bold green]test accuracy {test['accuracy']:.2%}[/bold green]  (cost {test['cost']:.4f}, {test['n']} examples)")
     elif test:
-        console.print(f"[bold green]test cost {test['cost']:.4f}[/bold green]  ({test['n']} examples)")
-    console.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}", markup=False)
+        con.print(f"[bold green]test cost {test['cost']:.4f}[/bold green]  ({test['n']} examples)")
+    con.print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'learning_curves.png'}", markup=False)
     if report:
         from ..report import write_report
 
         path = write_report(out, out / "report.html", dataset=ds)
-        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)", markup=False)
+        con.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)", markup=False)
     model = out / "model.npz"
-    console.print(f"next: deltaprop explain {model} --weight 1:0,0   (the chain rule behind one gradient)", markup=False)
+    con.print(f"next: deltaprop explain {model} --weight 1:0,0   (the chain rule behind one gradient)", markup=False)
     if not report:
-        console.print(f"      deltaprop report {out}   (curves, the network, click a weight for its derivation)",
-                      markup=False)
+        con.print(f"      deltaprop report {out}   (curves, the network, click a weight for its derivation)",
+                  markup=False)

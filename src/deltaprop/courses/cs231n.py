@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..diagnose import Diagnosis, Finding, diagnose
-from ..network import Network
+from ..network import Gradients, Network
 from ..validation import as_generator, check_l2
 
 __all__ = ["CS231nError", "REG_CONVENTIONS", "to_network", "from_network", "from_gradients", "loss", "check_loss"]
@@ -83,7 +85,7 @@ def _check_params(params, what="params"):
     return layers
 
 
-def to_network(params) -> Network:
+def to_network(params: dict[str, ArrayLike]) -> Network:
     """A deltaprop ``Network`` (ReLU hidden layers, softmax + cross-entropy) from CS231n's
     ``params`` {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), ...}: W^l = W{l}.T."""
     layers = _check_params(params)
@@ -94,14 +96,14 @@ def to_network(params) -> Network:
     return net
 
 
-def from_network(net: Network) -> dict:
+def from_network(net: Network) -> dict[str, np.ndarray]:
     """CS231n's ``params`` from a ``Network``: copies, W{l} = (W^l)ᵀ of shape (n_{l−1}, n_l)."""
     if not isinstance(net, Network):
         raise CS231nError(f"from_network needs a deltaprop Network, got {type(net).__name__}")
     return _course_layout(net.weights, net.biases)
 
 
-def from_gradients(grads) -> dict:
+def from_gradients(grads: Gradients) -> dict[str, np.ndarray]:
     """CS231n's ``grads`` dict from deltaprop ``Gradients``: dW{l} = (∂J/∂W^l)ᵀ, db{l} = ∂J/∂b^l
     (the averaged loss and, when ``backward`` had l2, the reg term)."""
     try:
@@ -152,10 +154,31 @@ def _one_hot(net: Network, y, N: int) -> np.ndarray:
     return Y
 
 
-def loss(params, X, y=None, reg=0.0, reg_convention="half"):
-    """CS231n's ``TwoLayerNet.loss`` computed by deltaprop: (loss, grads) for labels y, or the
-    scores (N, C) when y is None (as the course's ``loss`` does). The loss is the softmax loss
-    averaged over N plus reg·ΣW² ("sum") or 0.5·reg·ΣW² ("half"); grads has params' keys and shapes."""
+def loss(params: dict[str, ArrayLike], X: ArrayLike, y: ArrayLike | None = None, reg: float = 0.0,
+         reg_convention: str = "half") -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
+    """CS231n's ``TwoLayerNet.loss`` computed by deltaprop.
+
+    Parameters
+    ----------
+    params : dict
+        ``{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), ...}`` as in ``TwoLayerNet.params``.
+    X : array_like, shape (N, D)
+        One example per row.
+    y : array_like of int, shape (N,), optional
+        Class indices 0..C−1; None: return the scores (as the course's ``loss`` does).
+    reg : float, default 0.0
+        The regularisation strength.
+    reg_convention : {"half", "sum"}, default "half"
+        loss += 0.5·reg·ΣW² ("half", assignment 2) or reg·ΣW² ("sum", assignment 1).
+
+    Returns
+    -------
+    scores : ndarray, shape (N, C)
+        When ``y`` is None.
+    (loss, grads) : (float, dict)
+        Otherwise: the softmax loss averaged over N plus the reg term, and grads with params'
+        keys and shapes.
+    """
     net = to_network(params)
     X = _inputs(net, X)
     if y is None:
@@ -273,7 +296,8 @@ def _loss_finding(given, expected, data_loss, N, convention):
                    evidence={"reg_convention": convention})
 
 
-def check_loss(model, reg=0.1, reg_convention=None, *, seed=0):
+def check_loss(model: type | Any, reg: float = 0.1, reg_convention: str | None = None, *,
+               seed: int | np.random.Generator = 0) -> Diagnosis:
     """What is wrong with the learner's ``TwoLayerNet.loss``, as a ``deltaprop.diagnose.Diagnosis``.
 
     ``model`` is their ``TwoLayerNet`` class (built as ``TwoLayerNet(input_dim=4, hidden_dim=10,

@@ -29,13 +29,15 @@ seeded test case built by deltaprop's engine (``L_model_backward_test_case``,
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import xlogy
 
 from ..diagnose import Diagnosis, Finding, diagnose, finding
-from ..network import Network
+from ..network import Gradients, Network
 
 __all__ = [
     "L_model_backward_test_case",
@@ -94,7 +96,8 @@ def _layers(parameters, where: str = "parameters") -> tuple[list, list]:
     return weights, biases
 
 
-def to_network(parameters, activation="relu", output="sigmoid", cost="binary_cross_entropy") -> Network:
+def to_network(parameters: Mapping[str, ArrayLike] | Network, activation: str = "relu", output: str = "sigmoid",
+               cost: str = "binary_cross_entropy") -> Network:
     """A deltaprop ``Network`` from the course's ``parameters`` dict (W1 (n_1, n_0), b1 (n_1, 1), ...).
 
     The default is week 4's LINEAR->RELU × (L−1) -> LINEAR->SIGMOID with binary cross-entropy;
@@ -106,7 +109,7 @@ def to_network(parameters, activation="relu", output="sigmoid", cost="binary_cro
     return net
 
 
-def from_network(net: Network) -> dict:
+def from_network(net: Network) -> dict[str, np.ndarray]:
     """The course's ``parameters`` dict (copies) of a ``Network``: W^[l] as it is, b^[l] as (n_l, 1)."""
     out = {}
     for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
@@ -114,7 +117,7 @@ def from_network(net: Network) -> dict:
     return out
 
 
-def from_gradients(grads, parameters=None) -> dict:
+def from_gradients(grads: Gradients, parameters: Mapping[str, ArrayLike] | Network | None = None) -> dict[str, np.ndarray]:
     """The course's ``grads`` dict of deltaprop ``Gradients``: dW^[l], db^[l] (n_l, 1) and, when the
     network's ``parameters`` (the dict or the ``Network``) are given, dA^[l-1] = W^[l]ᵀ dZ^[l]
     (n_{l-1}, m), with dZ^[l] = (δ^l)ᵀ. Keys in ``L_model_backward``'s order: dA^[L-1], dW^[L],
@@ -144,7 +147,7 @@ def _forward(net: Network, X):
     return net.feedforward(np.ascontiguousarray(X.T))
 
 
-def L_model_forward(X, parameters):
+def L_model_forward(X: ArrayLike, parameters: Mapping[str, ArrayLike]) -> tuple[np.ndarray, list[tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]]]:
     """The course's ``L_model_forward``: (AL (n_L, m), caches), computed by deltaprop's engine.
 
     ``caches[l-1] = ((A_prev, W, b), Z)`` for layer l, as ``linear_activation_forward`` stores it."""
@@ -155,7 +158,7 @@ def L_model_forward(X, parameters):
     return a[-1].T, caches
 
 
-def forward_propagation(X, parameters):
+def forward_propagation(X: ArrayLike, parameters: Mapping[str, ArrayLike]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Week 3's ``forward_propagation``: (A2, cache) with cache = {"Z1", "A1", "Z2", "A2"}
     (tanh hidden layer, sigmoid output), computed by deltaprop's engine."""
     net = to_network(parameters, activation="tanh")
@@ -165,7 +168,7 @@ def forward_propagation(X, parameters):
     return a[2].T, {"Z1": zs[0].T, "A1": a[1].T, "Z2": zs[1].T, "A2": a[2].T}
 
 
-def compute_cost(AL, Y) -> float:
+def compute_cost(AL: ArrayLike, Y: ArrayLike) -> float:
     """J = −(1/m) Σ [Y log AL + (1 − Y) log(1 − AL)] (AL and Y of shape (1, m); Y is reshaped to
     AL's shape as the course does)."""
     AL = _array(AL, "AL")
@@ -200,14 +203,14 @@ DEEP_SIZES, DEEP_M, DEEP_SEED = (5, 4, 3, 1), 6, 11
 PLANAR_SIZES, PLANAR_M, PLANAR_SEED = (2, 4, 1), 3, 2
 
 
-def L_model_backward_test_case():
+def L_model_backward_test_case() -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """(AL, Y, caches) of the week-4 set-up (``DEEP_SIZES``), as the notebook's test case returns them."""
     parameters, X, Y = _draw(DEEP_SIZES, DEEP_M, DEEP_SEED)
     AL, caches = L_model_forward(X, parameters)
     return AL, Y, caches
 
 
-def backward_propagation_test_case():
+def backward_propagation_test_case() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """(parameters, cache, X, Y) of the week-3 set-up (``PLANAR_SIZES``), as the notebook's."""
     parameters, X, Y = _draw(PLANAR_SIZES, PLANAR_M, PLANAR_SEED)
     return parameters, forward_propagation(X, parameters)[1], X, Y
@@ -403,7 +406,9 @@ def _setup(parameters, X, Y, sizes, m, seed, activation):
     return parameters, X, Y, net
 
 
-def check_L_model_backward(fn, *, parameters=None, X=None, Y=None, rtol=1e-5, atol=1e-9):
+def check_L_model_backward(fn: Callable[..., Mapping[str, ArrayLike]], *, parameters: Mapping[str, ArrayLike] | None = None,
+                           X: ArrayLike | None = None, Y: ArrayLike | None = None, rtol: float = 1e-5,
+                           atol: float = 1e-9) -> Diagnosis:
     """Run the learner's ``L_model_backward(AL, Y, caches)`` on the week-4 test case (or on
     ``parameters``, ``X`` (n_0, m) and ``Y`` (1, m) given together) and say what is wrong with each
     dW^[l], db^[l] and dA^[l-1]: a ``deltaprop.diagnose.Diagnosis`` with course "ng-dl".
@@ -431,7 +436,9 @@ def check_L_model_backward(fn, *, parameters=None, X=None, Y=None, rtol=1e-5, at
     return Diagnosis(findings=_order(head + findings, L), course=COURSE)
 
 
-def check_backward_propagation(fn, *, parameters=None, X=None, Y=None, rtol=1e-5, atol=1e-9):
+def check_backward_propagation(fn: Callable[..., Mapping[str, ArrayLike]], *, parameters: Mapping[str, ArrayLike] | None = None,
+                               X: ArrayLike | None = None, Y: ArrayLike | None = None, rtol: float = 1e-5,
+                               atol: float = 1e-9) -> Diagnosis:
     """Run the learner's week-3 ``backward_propagation(parameters, cache, X, Y)`` on the planar test
     case (or on ``parameters``, ``X``, ``Y`` given together) and say what is wrong with dW1, db1,
     dW2, db2: a ``deltaprop.diagnose.Diagnosis`` with course "ng-dl"."""

@@ -30,12 +30,16 @@ and s_L = K = ``num_labels``. ``sizes = [s_1, ..., s_L]`` is deltaprop's ``sizes
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..diagnose import Diagnosis, diagnose, finding
-from ..network import Network
+from ..network import Gradients, Network
 
 __all__ = [
     "NgMLError",
@@ -86,7 +90,7 @@ def _check_sizes(sizes) -> list:
     return sizes
 
 
-def theta_shapes(sizes) -> list:
+def theta_shapes(sizes: Iterable[int]) -> list[tuple[int, int]]:
     """The shape (s_{l+1}, s_l + 1) of each Θ^(l) for ``sizes = [s_1, ..., s_L]``."""
     sizes = _check_sizes(sizes)
     return [(n_out, n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
@@ -96,7 +100,7 @@ def _shapes_text(shapes) -> str:
     return " + ".join(f"{r}×{c} (Theta{l})" for l, (r, c) in enumerate(shapes, start=1))
 
 
-def unroll(thetas) -> np.ndarray:
+def unroll(thetas: Iterable[ArrayLike]) -> np.ndarray:
     """``[Theta1(:); Theta2(:); ...]``: each Θ^(l) column by column (Octave's order), one 1-D vector."""
     arrays = [np.asarray(T, dtype=np.float64) for T in thetas]
     for l, T in enumerate(arrays, start=1):
@@ -105,7 +109,7 @@ def unroll(thetas) -> np.ndarray:
     return np.concatenate([T.ravel(order="F") for T in arrays]) if arrays else np.zeros(0)
 
 
-def reshape(nn_params, sizes, order: str = "F") -> list:
+def reshape(nn_params: ArrayLike, sizes: Sequence[int], order: str = "F") -> list[np.ndarray]:
     """The Θ^(l) of ``sizes`` from the unrolled vector, as nnCostFunction.m's ``reshape`` reads
     them (column-major; ``order="C"`` reads row by row, the NumPy default, for comparison)."""
     shapes = theta_shapes(sizes)
@@ -147,7 +151,7 @@ def debug_initialize_weights(fan_out: int, fan_in: int) -> np.ndarray:
     return np.sin(np.arange(1, shape[0] * shape[1] + 1)).reshape(shape, order="F") / 10
 
 
-def debug_setup() -> dict:
+def debug_setup() -> dict[str, Any]:
     """checkNNGradients.m's small problem, its variables by their Octave names: s_1 = 3, s_2 = 5,
     K = 3, m = 5, Θ and X from ``debug_initialize_weights``, y = 1 + mod(1:m, K)'."""
     input_layer_size, hidden_layer_size, num_labels, m = 3, 5, 3, 5
@@ -166,7 +170,7 @@ def debug_setup() -> dict:
     }
 
 
-def setup_from_mat(*paths) -> dict:
+def setup_from_mat(*paths: str | os.PathLike[str]) -> dict[str, Any]:
     """A problem in ``debug_setup()``'s form from the course's own .mat files: Θ^(1), Θ^(2), …
     (ex4weights.mat) and X, y (ex4data1.mat), given as one or more files (``load_mat``)."""
     found = {}
@@ -191,7 +195,7 @@ def setup_from_mat(*paths) -> dict:
 
 
 # ---------------------------------------------------------------------------- conversions
-def to_network(params, sizes=None) -> Network:
+def to_network(params: Sequence[ArrayLike] | ArrayLike, sizes: Sequence[int] | None = None) -> Network:
     """A deltaprop ``Network`` (sigmoid units, binary cross-entropy: the course's J) from the
     course's Θ^(l): a list of matrices (``sizes`` inferred) or the unrolled ``nn_params``
     (``sizes`` required). Its ``classes_`` are the labels 1..K, so ``net.predict`` answers as
@@ -227,12 +231,12 @@ def _is_theta_list(params) -> bool:
     return isinstance(params, (list, tuple)) and len(params) > 0 and all(np.ndim(T) == 2 for T in params)
 
 
-def from_network(net) -> list:
+def from_network(net: Network) -> list[np.ndarray]:
     """The course's [Θ^(1), ..., Θ^(L−1)] of a ``Network``: Θ^(l) = [b^l | W^l]."""
     return [np.column_stack([b, W]) for W, b in zip(net.weights, net.biases)]
 
 
-def from_gradients(grads, unrolled: bool = False):
+def from_gradients(grads: Gradients, unrolled: bool = False) -> list[np.ndarray] | np.ndarray:
     """The course's D^(l) = ``Theta{l}_grad`` = [∂J/∂b^l | ∂J/∂W^l] of a deltaprop ``Gradients``;
     with ``unrolled=True`` the vector ``[Theta1_grad(:); Theta2_grad(:); ...]``."""
     thetas = [np.column_stack([gb, gW]) for gW, gb in zip(grads.weights, grads.biases)]
@@ -289,7 +293,9 @@ def _layer_sizes(input_layer_size, hidden_layer_size, num_labels, sizes) -> list
     return sizes
 
 
-def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_, sizes=None):
+def nn_cost_function(nn_params: ArrayLike, input_layer_size: int, hidden_layer_size: int, num_labels: int,
+                     X: ArrayLike, y: ArrayLike, lambda_: float, sizes: Sequence[int] | None = None,
+                     ) -> tuple[float, np.ndarray]:
     """The course's ``[J grad] = nnCostFunction(nn_params, input_layer_size, hidden_layer_size,
     num_labels, X, y, lambda)``, computed by deltaprop's engine: J(Θ) and the unrolled
     ``grad = [Theta1_grad(:); Theta2_grad(:)]`` (1-D). X (m, s_1) without the bias column, y the
@@ -304,7 +310,8 @@ def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels,
 
 
 # ---------------------------------------------------------------------------- the checker
-def check_nn_gradients(cost_function, lambda_=0, setup=None):
+def check_nn_gradients(cost_function: Callable[..., tuple[Any, Any]], lambda_: float = 0,
+                       setup: dict[str, Any] | None = None) -> Diagnosis:
     """Run the learner's Python ``nnCostFunction`` as checkNNGradients.m does and say what is
     wrong with its J and grad.
 
@@ -330,7 +337,8 @@ def check_nn_gradients(cost_function, lambda_=0, setup=None):
     return diagnose_grad(grad, J, lam, setup=s)
 
 
-def diagnose_grad(grad, J=None, lambda_=0, setup=None):
+def diagnose_grad(grad: ArrayLike, J: float | None = None, lambda_: float = 0,
+                  setup: dict[str, Any] | None = None) -> Diagnosis:
     """What is wrong with ``grad`` (and J) from nnCostFunction on checkNNGradients' set-up
     (``debug_setup()``, the lines of ``OCTAVE_SAVE_LINES``) with regularisation λ = ``lambda_``.
 
@@ -504,7 +512,7 @@ def _diagnose_cost(J, nn_params, sizes, X, Y, lam) -> list:
 
 
 # ---------------------------------------------------------------------------- .mat files
-def load_mat(path, keys=None) -> dict:
+def load_mat(path: str | os.PathLike[str], keys: Iterable[str] | None = None) -> dict[str, Any]:
     """The course's variables from an Octave/MATLAB .mat file (``scipy.io.loadmat``): Theta1,
     Theta2, ... (ex4weights.mat: Theta1 (25, 401), Theta2 (10, 26)) as matrices; grad as a 1-D
     vector, J and lambda as floats; X and y (ex4data1.mat) with y 1-D. ``keys`` lists the variables

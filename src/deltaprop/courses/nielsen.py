@@ -36,12 +36,15 @@ The converters: ``to_network(sizes or (biases, weights), cost)``, ``from_network
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..diagnose import Diagnosis, Finding, diagnose
-from ..network import Network
+from ..network import Gradients, Network
 from ..optimizers import SGD
 from ..validation import as_generator
 
@@ -131,7 +134,8 @@ def _check_parameters(spec):
     return [b.reshape(-1, 1) for b in biases], weights
 
 
-def to_network(spec, cost="quadratic", seed=None) -> Network:
+def to_network(spec: Sequence[int] | tuple[Sequence[ArrayLike], Sequence[ArrayLike]], cost: str | Any = "quadratic",
+               seed: int | np.random.Generator | None = None) -> Network:
     """A deltaprop ``Network`` (sigmoid in every layer) from Nielsen's ``sizes`` or his
     ``(biases, weights)`` lists (biases (n, 1) columns, ``weights[i]`` (n_{i+2}, n_{i+1})).
 
@@ -157,14 +161,14 @@ def to_network(spec, cost="quadratic", seed=None) -> Network:
     return net
 
 
-def from_network(net: Network):
+def from_network(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(biases, weights) in Nielsen's layout: copies, biases as (n, 1) columns."""
     if not isinstance(net, Network):
         raise NielsenError(f"from_network needs a deltaprop Network, got {type(net).__name__}")
     return [b.reshape(-1, 1).copy() for b in net.biases], [W.copy() for W in net.weights]
 
 
-def from_gradients(grads):
+def from_gradients(grads: Gradients) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(nabla_b, nabla_w) from deltaprop ``Gradients``: Σ_x δ^l and Σ_x δ^l (a^{l−1})ᵀ over the
     batch's examples, what ``update_mini_batch`` adds up from ``backprop``; for one example
     exactly ``backprop(x, y)`` (the mean gradient of m = 1). Built from the per-example δ^l and
@@ -188,7 +192,7 @@ def _columns(value, n: int, name: str) -> np.ndarray:
     return arr
 
 
-def backprop(net: Network, x, y):
+def backprop(net: Network, x: ArrayLike, y: ArrayLike) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Nielsen's ``backprop(x, y)`` computed by deltaprop: (nabla_b, nabla_w) for the example x
     (n_1, 1) with desired output y (n_L, 1); for several columns, their sum (``from_gradients``)."""
     x = _columns(x, net.sizes[0], "x")
@@ -198,7 +202,8 @@ def backprop(net: Network, x, y):
     return from_gradients(net.backward(x.T, y.T))
 
 
-def update_mini_batch(net: Network, mini_batch, eta, lmbda=0.0, n=None):
+def update_mini_batch(net: Network, mini_batch: Iterable[tuple[ArrayLike, ArrayLike]], eta: float, lmbda: float = 0.0,
+                      n: int | None = None) -> Gradients:
     """Nielsen's ``update_mini_batch``: one gradient-descent step on ``net`` (in place) for the
     list of (x, y) column pairs, w → (1 − ηλ/n) w − (η/len(mini_batch)) Σ_x nabla_w and
     b → b − (η/len(mini_batch)) Σ_x nabla_b (``network.py``: λ = 0). ``n`` is the size of the
@@ -275,7 +280,8 @@ def _merge(diagnoses, layout, course):
     return Diagnosis(findings=list(layout) + kept, course=course)
 
 
-def check_backprop(network, *, cost=None, sizes=None, n_examples=3, seed=0):
+def check_backprop(network: type | Any, *, cost: str | Any | None = None, sizes: Sequence[int] | None = None,
+                   n_examples: int = 3, seed: int | np.random.Generator = 0) -> Diagnosis:
     """What is wrong with the learner's ``backprop(x, y)``, as a ``deltaprop.diagnose.Diagnosis``.
 
     ``network`` is the ``Network`` class of their ``network.py`` or ``network2.py`` (built as

@@ -31,20 +31,26 @@ is perturbed in place for the two cost evaluations and restored exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..gradcheck import relative_error as _relative_error
 
+if TYPE_CHECKING:
+    from ..network import Network
+
 
 # ============================================================================ argument checks
-def check_network(net):
+def check_network(net: object) -> None:
     if not (hasattr(net, "backward") and hasattr(net, "sizes") and hasattr(net, "weights")):
         raise TypeError(f"net must be a deltaprop Network, got {type(net).__name__}")
 
 
-def check_index(value, low, high, what):
+def check_index(value: object, low: int, high: int, what: str) -> int:
     """An int in low..high (inclusive) or a ValueError naming the valid range."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{what} must be an integer in {low}..{high}, got {value!r}")
@@ -54,7 +60,8 @@ def check_index(value, low, high, what):
     return value
 
 
-def check_parameter(net, weight, bias):
+def check_parameter(net: Network, weight: Sequence[int] | None,
+                    bias: Sequence[int] | None) -> tuple[str, int, int, int | None]:
     """('weight', l, j, k) or ('bias', l, j, None) with every index in range."""
     if (weight is None) == (bias is None):
         raise ValueError(
@@ -80,19 +87,19 @@ def check_parameter(net, weight, bias):
     return kind, l, j, k
 
 
-def check_layer(net, layer):
+def check_layer(net: Network, layer: int) -> int:
     L = net.n_layers
     return check_index(layer, 1, L, f"layer (weights[layer-1], counted from 1; the network has {L})")
 
 
-def check_eps(eps) -> float:
+def check_eps(eps: float) -> float:
     eps = float(eps)
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive number, got {eps!r}")
     return eps
 
 
-def check_top(top) -> int:
+def check_top(top: int) -> int:
     if isinstance(top, (bool, np.bool_)) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
     return int(top)
@@ -105,7 +112,7 @@ def _check_sample(sample, m):
 
 
 # ============================================================================ the float64 copy
-def float64_network(net):
+def float64_network(net: Network) -> Network:
     """``net`` itself when it is float64, else a float64 copy (same layers, same numbers, same
     preprocessing and classes: the input contract holds on the copy too)."""
     if net.dtype == np.float64:
@@ -121,7 +128,8 @@ def _backward(net, X, Y, l2):
 
 
 # ============================================================================ one parameter
-def central_difference(net, kind, l, index, X, Y, l2, eps) -> float:
+def central_difference(net: Network, kind: str, l: int, index: tuple[int, ...], X: ArrayLike, Y: ArrayLike,
+                       l2: float, eps: float) -> float:
     """(C(θ + ε) − C(θ − ε)) / (2ε) for θ = the one parameter; θ is restored exactly."""
     theta = (net.weights if kind == "weight" else net.biases)[l - 1]
     original = theta[index]
@@ -171,7 +179,8 @@ class Derivation:
     training: bool = False
 
 
-def derive(net, X, Y, kind, l, j, k, sample, l2, eps, training=False) -> Derivation:
+def derive(net: Network, X: ArrayLike, Y: ArrayLike, kind: str, l: int, j: int, k: int | None, sample: int | None,
+           l2: float, eps: float, training: bool = False) -> Derivation:
     """The numbers behind ∂C/∂θ for θ = W^l[j, k] (``kind="weight"``) or b^l[j] (``"bias"``),
     for the batch (``sample=None``) or example ``sample`` alone (module docstring);
     ``training``: the rows of X are training examples (the text then says so)."""
@@ -248,7 +257,7 @@ class LayerDerivation:
     cost_name: str
 
 
-def derive_layer(net, X, Y, l, l2) -> LayerDerivation:
+def derive_layer(net: Network, X: ArrayLike, Y: ArrayLike, l: int, l2: float) -> LayerDerivation:
     """δ^l, ∂C/∂W^l and ∂C/∂b^l from one ``net.backward(X, Y, l2)``."""
     work, X, Y, grads = _backward(net, X, Y, l2)
     return LayerDerivation(
@@ -278,7 +287,7 @@ class RankedGradients:
     l2: float
 
 
-def rank_gradients(net, X, Y, top, l2) -> RankedGradients:
+def rank_gradients(net: Network, X: ArrayLike, Y: ArrayLike, top: int, l2: float) -> RankedGradients:
     """Every weight and bias ranked by |∂C/∂θ| from one ``net.backward(X, Y, l2)`` (ties by
     position, weights of a layer before its biases)."""
     work, X, Y, grads = _backward(net, X, Y, l2)

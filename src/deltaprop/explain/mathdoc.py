@@ -11,34 +11,42 @@ for Markdown (``w^{(L-1)}_{2,0}``). ``num``, ``vector`` and ``matrix`` spell num
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 # ---------------------------------------------------------------------------- two spellings
 class M:
     """A piece of mathematics in two spellings: ``text`` (terminal) and ``latex`` (Markdown).
 
-    ``M + M`` and ``M + str`` concatenate both spellings (a str is the same in both)."""
+    ``M + M`` and ``M + str`` concatenate both spellings (a str is the same in both).
+    ``full``: (summary, values) of each vector the LaTeX abbreviates, in order, the values in
+    text; the Markdown and HTML renderings offer each in a ``<details>`` element (``details``)."""
 
-    __slots__ = ("text", "latex")
+    __slots__ = ("text", "latex", "full")
 
-    def __init__(self, text: str, latex: str | None = None):
+    def __init__(self, text: str, latex: str | None = None, full: tuple = ()):
         self.text = text
         self.latex = text if latex is None else latex
+        self.full = tuple(full)
 
     def __add__(self, other):
         other = as_m(other)
-        return M(self.text + other.text, self.latex + other.latex)
+        return M(self.text + other.text, self.latex + other.latex, self.full + other.full)
 
     def __radd__(self, other):
         other = as_m(other)
-        return M(other.text + self.text, other.latex + self.latex)
+        return M(other.text + self.text, other.latex + self.latex, other.full + self.full)
 
     def __repr__(self):
         return f"M({self.text!r}, {self.latex!r})"
 
 
-def as_m(x) -> M:
+def as_m(x: M | str | float) -> M:
     """M for an M, a str (same spelling in both) or a number (``num``)."""
     if isinstance(x, M):
         return x
@@ -47,7 +55,7 @@ def as_m(x) -> M:
     return num(x)
 
 
-def join(parts, sep) -> M:
+def join(parts: Iterable[M | str], sep: M | str) -> M:
     """The parts joined by ``sep`` (both spellings)."""
     out = M("")
     for n, p in enumerate(parts):
@@ -55,7 +63,7 @@ def join(parts, sep) -> M:
     return out
 
 
-def paren(x) -> M:
+def paren(x: M | str | float) -> M:
     return "(" + as_m(x) + ")"
 
 
@@ -90,7 +98,7 @@ THETA = M("Θ", r"\Theta")
 ARROW = M(" → ", r" \to ")
 
 
-def frac(top, bottom) -> M:
+def frac(top: M | str | float, bottom: M | str | float) -> M:
     """top/bottom, or \\frac{top}{bottom}."""
     top, bottom = as_m(top), as_m(bottom)
     t_top = top.text if _atomic(top.text) else f"({top.text})"
@@ -103,21 +111,30 @@ def _atomic(text: str) -> bool:
     return len(text) == 1 or text.isalpha() or text.isdigit() or bool(_NUMBER.fullmatch(text))
 
 
-def of_example(symbol, tag: str = "i") -> M:
+def of_example(symbol: M | str, tag: str = "i") -> M:
     """symbol(i) / {symbol}^{(i)}: a per-example value, braced so LaTeX has one superscript."""
     symbol = as_m(symbol)
     return M(f"{symbol.text}({tag})", f"{{{symbol.latex}}}^{{({tag})}}")
 
 
-def partial(of, wrt) -> M:
+def partial(of: M | str, wrt: M | str) -> M:
     """∂of/∂wrt."""
     of, wrt = as_m(of), as_m(wrt)
     return M(f"∂{of.text}/∂{wrt.text}", rf"\frac{{\partial {of.latex}}}{{\partial {wrt.latex}}}")
 
 
-def shape(*dims) -> M:
+def shape(*dims: int) -> M:
     """(3 × 5)."""
     return M("(" + " × ".join(str(d) for d in dims) + ")", r"(" + r" \times ".join(str(d) for d in dims) + ")")
+
+
+def shapes_of(*factors: tuple[M | str, Sequence[int]]) -> list:
+    """Parts of "δ^(l) is (3), (W^(l+1))ᵀ is (3 × 2), ...": each (symbol, dims) with its shape,
+    so a learner sees which factor has which shape."""
+    parts = []
+    for n, (symbol, dims) in enumerate(factors):
+        parts += [", " if n else "", symbol, " is ", shape(*dims)]
+    return parts
 
 
 # ---------------------------------------------------------------------------- numbers
@@ -126,7 +143,7 @@ DIGITS = 6
 FINAL_DIGITS = 12
 
 
-def num(x, digits: int = DIGITS, wrap: bool = False) -> M:
+def num(x: float, digits: int = DIGITS, wrap: bool = False) -> M:
     """A number: ``-0.0123`` / ``1.2e-07`` in text, ``1.2 \\times 10^{-7}`` in LaTeX.
 
     ``wrap=True`` puts a negative number in parentheses (for products: 0.5 · (-0.2)).
@@ -142,20 +159,31 @@ def num(x, digits: int = DIGITS, wrap: bool = False) -> M:
     return M(s, latex)
 
 
-def vector(values, digits: int = DIGITS, max_items: int = 10) -> M:
-    """[0.1, -0.2, …, 0.3]; with more than ``max_items`` entries the middle is elided."""
+#: Entries of a vector the LaTeX shows in full; a longer one shows its first LATEX_HEAD and its
+#: last entry around ⋯, and carries every value in ``M.full``.
+LATEX_ITEMS = 6
+LATEX_HEAD = 3
+
+
+def vector(values: ArrayLike, digits: int = DIGITS, max_items: int = 10) -> M:
+    """[0.1, -0.2, …, 0.3]: in text all entries up to ``max_items``, beyond that the first
+    ``max_items − 2``, a count and the last; in LaTeX (Markdown, HTML) up to ``LATEX_ITEMS``,
+    beyond that the first ``LATEX_HEAD`` and the last around ⋯, the full values in ``full``."""
     values = np.asarray(values, dtype=np.float64).ravel()
     n = values.size
-    if n <= max_items:
-        shown = [num(v, digits) for v in values]
-    else:
-        head = [num(v, digits) for v in values[: max_items - 2]]
-        shown = head + [M(f"… ({n - max_items + 1} more) …", r"\dots"), num(values[-1], digits)]
-    inner = join(shown, ", ")
-    return M("[" + inner.text + "]", r"\left[" + inner.latex + r"\right]")
+    shown = [num(v, digits) for v in values]
+    text = shown
+    if n > max_items:
+        text = shown[: max_items - 2] + [M(f"… ({n - max_items + 1} more) …"), shown[-1]]
+    full = ()
+    latex = shown
+    if n > LATEX_ITEMS:
+        latex = shown[:LATEX_HEAD] + [M("⋯", r"\cdots"), shown[-1]]
+        full = ((f"all {n} values", "[" + ", ".join(v.text for v in shown) + "]"),)
+    return M("[" + join(text, ", ").text + "]", r"\left[" + join(latex, ", ").latex + r"\right]", full)
 
 
-def matrix(values, digits: int = 4, max_rows: int = 6, max_cols: int = 6) -> M:
+def matrix(values: ArrayLike, digits: int = 4, max_rows: int = 6, max_cols: int = 6) -> M:
     """A matrix, large ones with their middle elided (⋯, ⋮); text is one line per row."""
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     n_rows, n_cols = values.shape
@@ -197,6 +225,12 @@ class Code:
         self.code = code
 
 
+def details(summary: str, values: str) -> str:
+    """The full value of an abbreviated vector as one line of HTML (Markdown keeps it inline;
+    ``deltaprop.report.mathhtml`` reads it back): ``<details><summary>…</summary><code>…</code></details>``."""
+    return f"<details><summary>{summary}</summary><code>{values}</code></details>"
+
+
 def _render_parts(parts, markdown: bool) -> str:
     """Prose as is, math as text or ``$latex$``; adjacent math parts share one ``$...$``."""
     out, math = [], []
@@ -221,6 +255,8 @@ def _render_parts(parts, markdown: bool) -> str:
         else:
             out.append(str(p))
     flush()
+    if markdown:  # the full values of the abbreviated vectors, at the end of the line
+        out += [" " + details(*f) for p in parts if isinstance(p, M) for f in p.full]
     return "".join(out)
 
 
@@ -229,24 +265,25 @@ class Doc:
     terminal text (``text()``) or Markdown with LaTeX (``markdown()``).
 
     Each block is a list of parts: str (prose, the same in both), ``M`` (math: its text, or
-    ``$latex$``) and ``Code`` (inline code)."""
+    ``$latex$``) and ``Code`` (inline code). ``html()`` is the Markdown as HTML with MathML
+    (``deltaprop.report.mathhtml``, the report's renderer: no MathJax, nothing fetched)."""
 
     def __init__(self):
         self.blocks: list[tuple[str, int, list]] = []
 
-    def title(self, *parts):
+    def title(self, *parts: str | M | Code | float) -> None:
         self.blocks.append(("title", 0, list(parts)))
 
-    def heading(self, *parts):
+    def heading(self, *parts: str | M | Code | float) -> None:
         self.blocks.append(("heading", 0, list(parts)))
 
-    def para(self, *parts):
+    def para(self, *parts: str | M | Code | float) -> None:
         self.blocks.append(("para", 0, list(parts)))
 
-    def item(self, *parts, level: int = 1):
+    def item(self, *parts: str | M | Code | float, level: int = 1) -> None:
         self.blocks.append(("item", level, list(parts)))
 
-    def display(self, m: M, level: int = 1):
+    def display(self, m: M, level: int = 1) -> None:
         """A multi-line formula (a matrix): indented lines in text, ``$$...$$`` in Markdown."""
         self.blocks.append(("display", level, [m]))
 
@@ -283,3 +320,8 @@ class Doc:
         while lines and lines[-1] == "":
             lines.pop()
         return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        from ..report.mathhtml import markdown_to_html
+
+        return markdown_to_html(self.markdown())

@@ -18,7 +18,7 @@ nothing here asks which course it is writing for. Every number comes from the de
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,14 +37,19 @@ from .mathdoc import (
     Code,
     Doc,
     M,
+    _render_parts,
     frac,
     num,
     paren,
     partial,
     shape,
+    shapes_of,
     vector,
 )
 from .notation import Notation, get_notation
+
+if TYPE_CHECKING:
+    from .results import Sensitivity
 
 #: Terms of a sum shown one by one; beyond this the largest are shown and the rest elided.
 MAX_TERMS = 8
@@ -57,7 +62,7 @@ def _param_symbol(d: Derivation, n: Notation) -> M:
     return n.parameter(d.kind, d.l, d.j, d.k)
 
 
-def engine_ref(kind, l, j, k=None) -> str:
+def engine_ref(kind: str, l: int, j: int, k: int | None = None) -> str:
     """The array entry in deltaprop: ``net.weights[l-1][j, k]`` or ``net.biases[l-1][j]``."""
     if kind == "weight":
         return f"net.weights[{l - 1}][{j}, {k}]"
@@ -127,34 +132,20 @@ def _header(doc, d, n):
     doc.para(
         f"network {_sizes_text(d.sizes)} ({acts}; {d.cost_function.name} cost)"
         + (", explained in float64" if d.dtype != "float64" else ""),
-        f"; notation: {n.title}, ", *_with_symbols(n.summary),
+        f"; notation: {n.title}, ", *n.summary_parts,
     )
     doc.para(*n.describe_parameter(d.kind, d.l, d.j, d.k, Code(engine_ref(d.kind, d.l, d.j, d.k))))
+    m = M(f"m = {d.m}")
+    lam = LAMBDA + EQ + M(f"{d.l2:g}")
     if d.sample is not None:
-        text = f"for {n.example(d.x0, d.training)} of the batch of m = {d.m}"
+        parts = ["for ", *n.example_parts(d.x0, d.training), " of the batch of ", m]
         if d.l2:
-            text += f"; its cost carries its share λ/(2m) Σ‖W‖² of the L2 penalty (λ = {d.l2:g}, m = {d.m})"
-        doc.para(text)
+            share = M("λ/(2m) Σ‖W‖²", r"\frac{\lambda}{2m} \sum \lVert W \rVert^2")
+            parts += ["; its cost carries its share ", share, " of the L2 penalty (", lam + ", " + m, ")"]
+        doc.para(*parts)
     else:
-        doc.para(
-            f"averaged over the batch of m = {d.m} examples"
-            + (f" with L2 λ = {d.l2:g}" if d.l2 else "")
-            + f"; steps 1–{3 if d.l < L else 2} follow {n.example(d.x0, d.training)}"
-        )
-
-
-#: A symbol written into prose (C_x, C_0, a_0^(l)): set as math in Markdown, as is in text.
-_SYMBOL = re.compile(r"\b([A-Za-z]_[A-Za-z0-9])\b(?:\^\((\w+)\))?")
-
-
-def _with_symbols(prose: str) -> list:
-    """``prose`` as parts, its symbols (``_SYMBOL``) as ``M`` so Markdown sets them as math."""
-    parts, at = [], 0
-    for match in _SYMBOL.finditer(prose):
-        sup = f"^{{({match.group(2)})}}" if match.group(2) else ""
-        parts += [prose[at:match.start()], M(match.group(), match.group(1) + sup)]
-        at = match.end()
-    return parts + [prose[at:]]
+        doc.para("averaged over the batch of ", m, " examples", *([" with L2 ", lam] if d.l2 else []),
+                 f"; steps 1–{3 if d.l < L else 2} follow ", *n.example_parts(d.x0, d.training))
 
 
 # ---------------------------------------------------------------------------- forward
@@ -173,8 +164,8 @@ def _forward_section(doc, d, n, step):
     l, j = d.l, d.j
     doc.heading(f"{step}. Forward pass")
     if d.kind == "weight":
-        note = f" ({n.input_note()})" if l - 1 == 0 else ""
-        doc.item(n.a(l - 1, d.k) + EQ + num(d.a[l - 1][d.k]), note)
+        note = [" (", *n.input_note(), ")"] if l - 1 == 0 else []
+        doc.item(n.a(l - 1, d.k) + EQ + num(d.a[l - 1][d.k]), *note)
     elif n.bias_unit(l - 1) is not None:
         doc.item(n.bias_unit(l - 1) + EQ + "1", " (the bias unit)")
     doc.item(*_z_line(d, n, l, j))
@@ -312,7 +303,7 @@ def _grad_a_formula(d, n) -> M:
 # ---------------------------------------------------------------------------- δ^l, l < L
 def _backward_section(doc, d, n, step):
     L = len(d.sizes) - 1
-    doc.heading(f"{step}. Backward, layer by layer down to layer {n.layer_label(d.l)}")
+    doc.heading(f"{step}. Backward, layer by layer down to layer ", n.layer(d.l))
     for q in range(L - 1, d.l - 1, -1):
         g = d.activations[q - 1]
         if q == d.l:
@@ -322,17 +313,18 @@ def _backward_section(doc, d, n, step):
             doc.item(
                 "in deltaprop (rows are examples): ",
                 Code(f"deltas[{q - 1}] = (deltas[{q}] @ net.weights[{q}]) * g'(zs[{q - 1}])"),
-                ", ", shape("m", d.sizes[q + 1]), " @ ", shape(d.sizes[q + 1], d.sizes[q]), M(" → ", r" \to "),
-                shape("m", d.sizes[q]), ": no transpose needed",
+                ", ", shape("m", d.sizes[q + 1]) + M(" @ ") + shape(d.sizes[q + 1], d.sizes[q]) + M(" → ", r" \to ")
+                + shape("m", d.sizes[q]), ": no transpose needed",
             )
         elif d.sizes[q] == 1:
             _path_sum(doc, d, n, q, 0)
         else:
             Wt = paren(n.weight_matrix(q + 1)) + TRANSPOSE
+            prime = n.act_prime(g, q) + paren(n.z(q))
             doc.item(
-                n.delta(q) + EQ + paren(Wt + " " + n.delta(q + 1)) + HAD + n.act_prime(g, q) + paren(n.z(q))
-                + EQ + vector(d.delta[q]),
-                "  ", shape(d.sizes[q]), " = ", shape(d.sizes[q], d.sizes[q + 1]), " ", shape(d.sizes[q + 1]),
+                n.delta(q) + EQ + paren(Wt + " " + n.delta(q + 1)) + HAD + prime + EQ + vector(d.delta[q]),
+                "; shapes: ", *shapes_of((n.delta(q), (d.sizes[q],)), (Wt, (d.sizes[q], d.sizes[q + 1])),
+                                         (n.delta(q + 1), (d.sizes[q + 1],)), (prime, (d.sizes[q],))),
             )
 
 
@@ -352,7 +344,7 @@ def _path_sum(doc, d, n, q, j):
         inner = SUM + M(f"_{p}", f"_{{{p}}}") + " " + n.weight(q + 1, p, j) + " " + n.delta(q + 1, p)
         doc.item(
             n.delta(q, j) + EQ + paren(inner) + CDOT + gp_sym,
-            f": the sum over the {n_next} neurons of layer {n.layer_label(q + 1)}, one path each",
+            f": the sum over the {n_next} neurons of layer ", n.layer(q + 1), ", one path each",
         )
     order, elided = _largest(terms)
     for i in order:
@@ -455,8 +447,8 @@ def _zero_factors(d, n) -> list:
     reasons = []
     if d.kind == "weight" and d.a[l - 1][d.k] == 0:
         k = d.k
-        who = f"input {n.index(k)} is 0" if l == 1 else f"neuron {n.index(k)} of layer {n.layer_label(l - 1)} outputs 0"
-        reasons.append(["the factor ", n.a(l - 1, k), f" is 0: {who} for this example"])
+        who = [f"input {n.index(k)} is 0"] if l == 1 else [f"neuron {n.index(k)} of layer ", n.layer(l - 1), " outputs 0"]
+        reasons.append(["the factor ", n.a(l - 1, k), " is 0: ", *who, " for this example"])
     if d.delta[l][j] != 0:
         return reasons
     g = d.activations[l - 1]
@@ -465,11 +457,11 @@ def _zero_factors(d, n) -> list:
     L = len(d.sizes) - 1
     if g.name != "softmax" and _derivative_value(g, z, a) == 0:
         sign = " < 0" if z < 0 else (" = 0" if z == 0 else "")
-        reasons.append(["the factor ", n.delta(l, j), f" is 0: neuron {n.index(j)} of layer {n.layer_label(l)} is inactive: ",
+        reasons.append(["the factor ", n.delta(l, j), f" is 0: neuron {n.index(j)} of layer ", n.layer(l), " is inactive: ",
                         n.z(l, j) + EQ + num(z) + M(sign), ", so ", gp_sym + EQ + "0"])
     elif l < L:
-        reasons.append(["the factor ", n.delta(l, j), f" is 0: the errors that layer {n.layer_label(l + 1)} "
-                        "sends back to this neuron sum to 0"])
+        reasons.append(["the factor ", n.delta(l, j), " is 0: the errors that layer ", n.layer(l + 1),
+                        " sends back to this neuron sum to 0"])
     else:
         reasons.append(["the factor ", n.delta(l, j), " is 0: this output already matches its target"])
     return reasons
@@ -494,7 +486,7 @@ def _numerical_check(doc, d, n, param):
         meaning = "increasing it lowers the cost; gradient descent moves it up"
     else:
         meaning = "a small nudge leaves the cost unchanged"
-    doc.item("nudging ", param, " by ε changes ", cost, " by about ", num(d.value), CDOT + EPS, ": ", meaning)
+    doc.item("nudging ", param, " by ", EPS, " changes ", cost, " by about ", num(d.value) + CDOT + EPS, ": ", meaning)
 
 
 def _batch_average(doc, d, n, param, dz) -> M:
@@ -520,7 +512,7 @@ def _batch_average(doc, d, n, param, dz) -> M:
         doc.item(PLUS + frac(LAMBDA, "m") + " " + param + EQ + frac(num(d.l2), num(m)) + CDOT + num(d.theta, wrap=True)
                  + EQ + num(d.l2 / m * d.theta), level=2)
     elif d.l2 > 0 and d.kind == "bias":
-        doc.item("biases are not regularised: no λ term", level=2)
+        doc.item("biases are not regularised: no ", LAMBDA, " term", level=2)
     alias = n.batch_grad_name(d.kind, l, j, k)
     return alias if alias is not None else n.grad(n.cost(), param)
 
@@ -533,9 +525,9 @@ def render_layer(e: LayerDerivation, n: Notation) -> Doc:
     m = e.delta.shape[0]
     n_l, n_prev = e.sizes[l], e.sizes[l - 1]
     doc = Doc()
-    doc.title("Layer ", n.layer_label(l), ": ", n.weight_matrix(l), " ", n.weight_matrix_shape(l), f", a batch of m = {m}")
+    doc.title("Layer ", n.layer(l), ": ", n.weight_matrix(l) + " " + n.weight_matrix_shape(l), ", a batch of ", M(f"m = {m}"))
     doc.para(
-        f"network {_sizes_text(e.sizes)} ({e.cost_name} cost); notation: {n.title}, {n.summary}; arrays: ",
+        f"network {_sizes_text(e.sizes)} ({e.cost_name} cost); notation: {n.title}, ", *n.summary_parts, "; arrays: ",
         Code(f"net.weights[{l - 1}]"), ", ", Code(f"net.biases[{l - 1}]"),
     )
     doc.heading("1. The errors ", n.delta(l), " of every example")
@@ -554,7 +546,7 @@ def render_layer(e: LayerDerivation, n: Notation) -> Doc:
     doc.item(
         "in deltaprop (rows are examples): ", Code(f"grad_W = deltas[{l - 1}].T @ activations[{l - 1}] / m"
                                                    + (f" + l2 / m * net.weights[{l - 1}]" if e.l2 else "")),
-        ", ", shape(n_l, "m"), " @ ", shape("m", n_prev), M(" → ", r" \to "), shape(n_l, n_prev),
+        ", ", shape(n_l, "m") + M(" @ ") + shape("m", n_prev) + M(" → ", r" \to ") + shape(n_l, n_prev),
     )
     line, values = n.weight_gradient_display(l, e.grad_W, e.grad_b)
     doc.item(*line)
@@ -567,14 +559,19 @@ def render_layer(e: LayerDerivation, n: Notation) -> Doc:
 
 
 # ============================================================================ the ranking
-def _sensitivity_intro(s) -> str:
-    cost = get_notation(s.notation, [1, 1]).cost().text
-    return (
-        f"The {len(s.rows)} largest |∂C/∂θ| of {s.n_params} parameters "
-        f"(cost {cost} = {s.cost:.6g} on a batch of {s.m}"
-        + (f", L2 λ = {s.l2:g}" if s.l2 else "")
-        + "). A step θ ← θ − η ∂C/∂θ lowers C by about η (∂C/∂θ)², so these nudges pay most."
-    )
+def _sensitivity_intro(s, markdown: bool = False) -> str:
+    """One paragraph: how many, of how many, the cost, and why the largest pay most; every
+    symbol as math (typeset in Markdown)."""
+    cost = get_notation(s.notation, [1, 1]).cost()
+    grad = M("∂C/∂θ", r"\partial C/\partial\theta")
+    step = M("θ ← θ − η ", r"\theta \leftarrow \theta - \eta \, ") + grad
+    parts = [f"The {len(s.rows)} largest ", "|" + grad + "|", f" of {s.n_params} parameters (cost ",
+             cost + EQ + num(s.cost), f" on a batch of {s.m}"]
+    if s.l2:
+        parts += [", L2 ", LAMBDA + EQ + M(f"{s.l2:g}")]
+    parts += ["). A step ", step, " lowers ", cost, " by about ", M("η ", r"\eta \, ") + paren(grad) + M("²", "^2"),
+              ", so these nudges pay most."]
+    return _render_parts(parts, markdown)
 
 
 def _sensitivity_cells(s, markdown: bool) -> list:
@@ -586,7 +583,7 @@ def _sensitivity_cells(s, markdown: bool) -> list:
     return out
 
 
-def sensitivity_text(s) -> str:
+def sensitivity_text(s: Sensitivity) -> str:
     """A ``Sensitivity`` as an aligned terminal table under its one-paragraph introduction."""
     head = ("rank", "parameter", "array entry", "∂C/∂θ", "nudge it to")
     rows = [head] + _sensitivity_cells(s, False)
@@ -597,11 +594,31 @@ def sensitivity_text(s) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sensitivity_markdown(s) -> str:
+def sensitivity_markdown(s: Sensitivity) -> str:
     """A ``Sensitivity`` as a Markdown table with LaTeX symbols."""
-    lines = [_sensitivity_intro(s).replace("∂C/∂θ", r"$\partial C/\partial\theta$"), "",
+    lines = [_sensitivity_intro(s, markdown=True), "",
              r"| rank | parameter | array entry | $\partial C/\partial\theta$ | nudge it to |",
              "|---:|---|---|---:|---|"]
     for r in _sensitivity_cells(s, True):
         lines.append("| " + " | ".join(r) + " |")
     return "\n".join(lines) + "\n"
+
+
+def sensitivity_html(s: Sensitivity) -> str:
+    """A ``Sensitivity`` as an HTML table, the symbols and the introduction's math in MathML
+    (``deltaprop.report.mathhtml``, from the Markdown's LaTeX)."""
+    from html import escape
+
+    from ..report.mathhtml import inline_to_html, latex_to_mathml
+
+    intro = sensitivity_markdown(s).split("\n", 1)[0]
+    head = ("rank", "parameter", "array entry", latex_to_mathml(r"\partial C/\partial\theta"), "nudge it to")
+    rows = []
+    for r, row in enumerate(s.rows, start=1):
+        cells = (str(r), latex_to_mathml(row.latex), f"<code>{escape(row.engine)}</code>",
+                 f"{row.gradient + 0.0:.6g}", escape(row.direction))
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        f'<div class="deltaprop-sensitivity"><p>{inline_to_html(intro)}</p><table><thead><tr>'
+        + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+    )

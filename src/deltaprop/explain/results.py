@@ -6,14 +6,29 @@
 ``dataclasses.replace(e, notation="ng-ml")`` shows the same numbers in another course's notation.
 ``explain_layer`` and ``LayerExplanation`` do the same for one layer; ``sensitivity`` ranks
 every parameter and names each in the notation.
+
+In a notebook each view offers text/html (``_repr_html_``: the Markdown turned into HTML with
+MathML by ``deltaprop.report.mathhtml``, the report's renderer, so an HTML export viewed offline
+shows typeset math and no ``$``; Jupyter and nbconvert's HTML export prefer text/html),
+text/markdown (``_repr_markdown_``, for Markdown consumers) and text/plain = ``str()``
+(``_repr_pretty_``). There is no ``_repr_latex_``: a derivation is prose with math in it, not
+one formula, and nbconvert's LaTeX/PDF export converts the Markdown (its ``$...$`` included).
+
+Every entry point takes a ``Network`` or a fitted ``MLPClassifier`` / ``MLPRegressor``
+(``gradcheck.model_network``), and targets as the network takes them: class labels (m,) or
+target rows (m, n_L).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..gradcheck import model_network
 from ..validation import check_l2
 from . import render
 from .derive import (
@@ -21,7 +36,6 @@ from .derive import (
     LayerDerivation,
     check_eps,
     check_layer,
-    check_network,
     check_parameter,
     check_top,
     derive,
@@ -31,10 +45,32 @@ from .derive import (
 from .mathdoc import Doc
 from .notation import Notation, get_notation, notation_key
 
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..sklearn import MLPClassifier, MLPRegressor
 
-class _View:
+
+def _pretty(self, p, cycle) -> None:
+    """IPython's text/plain: ``str()``. (IPython takes the first class in the MRO that defines
+    ``_repr_pretty_`` or ``__repr__``, so each class with a ``__repr__`` sets this itself.)"""
+    p.text(str(self))
+
+
+class _Displayed:
+    """IPython's displays of a result: text/html ``to_html()`` (MathML), text/markdown
+    ``to_markdown()`` (LaTeX); text/plain is ``str()`` (``_pretty``)."""
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+class _View(_Displayed):
     """A result that renders itself from ``_doc()``: text for the terminal, Markdown with LaTeX
-    for notebooks (Jupyter calls ``_repr_markdown_``). ``repr`` shows the ``_shown`` attributes."""
+    and HTML with MathML for notebooks. ``repr`` shows the ``_shown`` attributes (a compact
+    summary for lists and debuggers; IPython shows ``str()``)."""
 
     _shown: tuple = ()
 
@@ -44,11 +80,13 @@ class _View:
     def to_markdown(self) -> str:
         return self._doc().markdown()
 
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+    def to_html(self) -> str:
+        return f'<div class="deltaprop-explain">{self._doc().html()}</div>'
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(" + ", ".join(f"{a}={getattr(self, a)!r}" for a in self._shown) + ")"
+
+    _repr_pretty_ = _pretty
 
 
 def _read(name: str, doc: str | None = None) -> property:
@@ -96,12 +134,12 @@ class Explanation(_View):
 
 
 def explain(
-    net,
-    X,
-    Y,
-    weight=None,
-    bias=None,
-    sample=None,
+    net: Network | MLPClassifier | MLPRegressor,
+    X: ArrayLike,
+    Y: ArrayLike,
+    weight: Sequence[int] | None = None,
+    bias: Sequence[int] | None = None,
+    sample: int | None = None,
     notation: str = "3b1b",
     l2: float = 0.0,
     eps: float = 1e-5,
@@ -110,13 +148,14 @@ def explain(
     """Explain ∂C/∂w_jk^l (``weight=(l, j, k)``, the entry ``net.weights[l-1][j, k]``) or
     ∂C/∂b_j^l (``bias=(l, j)``, ``net.biases[l-1][j]``) with the numbers of this network.
 
-    X is (m, n_0), Y is (m, n_L). ``sample=i`` explains the cost of example X[i] alone,
+    ``net`` is a ``Network`` or a fitted ``MLPClassifier`` / ``MLPRegressor``. X is (m, n_0),
+    Y class labels (m,) or target rows (m, n_L). ``sample=i`` explains the cost of example X[i] alone,
     ``sample=None`` the cost averaged over the batch. ``notation`` is "3b1b", "nielsen",
     "ng-ml" or "ng-dl"; ``l2`` is λ of the penalty λ/(2m) Σ‖W‖² (see ``deltaprop.explain.derive``
     for its share in one example's cost); ``eps`` the step of the central difference;
     ``training``: the rows of X are training examples (the text then calls them so).
     """
-    check_network(net)
+    net, X = model_network(net, X)
     kind, l, j, k = check_parameter(net, weight, bias)
     key = notation_key(notation)
     l2 = check_l2(l2)
@@ -125,7 +164,7 @@ def explain(
     return Explanation(derivation=derivation, notation=key)
 
 
-def demo_chain():
+def demo_chain() -> tuple[Network, NDArray[np.float64], NDArray[np.float64]]:
     """3Blue1Brown's chain of one neuron per layer: sizes [1, 1, 1, 1] (3 weights, 3 biases),
     sigmoid everywhere, quadratic cost C_0 = (a^(L) − y)², one example x = 0.7 with y = 1.
 
@@ -162,11 +201,12 @@ class LayerExplanation(_View):
         return render.render_layer(self.derivation, get_notation(self.notation, self.derivation.sizes))
 
 
-def explain_layer(net, X, Y, layer, notation: str = "3b1b", l2: float = 0.0) -> LayerExplanation:
+def explain_layer(net: Network | MLPClassifier | MLPRegressor, X: ArrayLike, Y: ArrayLike, layer: int,
+                  notation: str = "3b1b", l2: float = 0.0) -> LayerExplanation:
     """The whole of layer ``layer`` (W^l = ``net.weights[layer-1]``) for the batch X, Y: δ^l for
     every example, ∂C/∂W^l as a matrix product with its shapes, ∂C/∂b^l; numbers from one
-    ``net.backward(X, Y, l2)``."""
-    check_network(net)
+    ``net.backward(X, Y, l2)``. ``net`` and Y as for ``explain``."""
+    net, X = model_network(net, X)
     l = check_layer(net, layer)
     key = notation_key(notation)
     l2 = check_l2(l2)
@@ -193,8 +233,9 @@ class SensitivityRow:
 
 
 @dataclass
-class Sensitivity:
-    """The parameters ranked by |∂C/∂θ| (which nudges decrease the cost most)."""
+class Sensitivity(_Displayed):
+    """The parameters ranked by |∂C/∂θ| (which nudges decrease the cost most): ``str()`` a
+    table, ``to_markdown()`` a Markdown table, ``to_html()`` an HTML table with MathML."""
 
     rows: list
     cost: float
@@ -209,14 +250,17 @@ class Sensitivity:
     def to_markdown(self) -> str:
         return render.sensitivity_markdown(self)
 
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+    def to_html(self) -> str:
+        return render.sensitivity_html(self)
+
+    _repr_pretty_ = _pretty
 
 
-def sensitivity(net, X, Y, top: int = 10, l2: float = 0.0, notation: str = "3b1b") -> Sensitivity:
+def sensitivity(net: Network | MLPClassifier | MLPRegressor, X: ArrayLike, Y: ArrayLike, top: int = 10, l2: float = 0.0, notation: str = "3b1b") -> Sensitivity:
     """Rank every weight and bias by |∂C/∂θ| for the batch X, Y (one ``net.backward``); the
-    ``top`` largest, each with the direction that decreases the cost (against the gradient)."""
-    check_network(net)
+    ``top`` largest, each with the direction that decreases the cost (against the gradient).
+    ``net`` and Y as for ``explain``."""
+    net, X = model_network(net, X)
     top = check_top(top)
     key = notation_key(notation)
     l2 = check_l2(l2)

@@ -26,16 +26,23 @@ import gzip
 import html
 import io
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import diagram, figures
 from .. import defaults
+from ..network import Network
+from ..snapshots import KEY as SNAPSHOT_KEY, read_snapshots
 from .mathhtml import latex_to_mathml, markdown_to_html
+
+if TYPE_CHECKING:  # (the data sets module is imported when a report is built)
+    from ..datasets import Dataset
 
 __all__ = [
     "Run",
@@ -64,9 +71,9 @@ ASSETS = Path(__file__).with_name("assets")
 class Run:
     """A run directory as ``deltaprop train`` leaves it: the model, its header, metrics.json."""
 
-    run_dir: Path
-    model_path: Path
-    net: object
+    run_dir: Path | None  # None: a network in memory (``deltaprop.report(net, X, y)``)
+    model_path: Path | None
+    net: Network
     header: dict
     metrics: dict = field(default_factory=dict)
 
@@ -102,7 +109,7 @@ class Run:
         )
 
 
-def load_run(path) -> Run:
+def load_run(path: str | os.PathLike[str]) -> Run:
     """The run in directory ``path`` (its ``model.npz`` and ``metrics.json``); ``path`` may
     also be a model file, whose directory is then the run directory."""
     from ..modelfile import load, read_header
@@ -168,7 +175,7 @@ def _check_metrics(metrics, path: Path) -> None:
             raise ValueError(f"{path}: {split!r} must hold a numeric 'cost' (and 'accuracy', 'n')")
 
 
-def load_run_dataset(run: Run, data_dir=None, name=None):
+def load_run_dataset(run: Run, data_dir: str | os.PathLike[str] | None = None, name: str | None = None) -> Dataset:
     """The run's data set, split as in training (same name, seed, fractions and limit); ``name``
     (the user's choice) replaces the recorded one, which is trusted only beside the model
     (``deltaprop.recorded``)."""
@@ -189,7 +196,7 @@ def _png_data_uri(image, vmax) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def choose_examples(net, ds, count: int) -> list:
+def choose_examples(net: Network, ds: Dataset, count: int) -> list:
     """Rows of the explained split (``defaults.EXPLAIN_SPLIT``, the training examples) to show:
     for a classifier, the first correctly classified
     example of successive classes, and the first misclassified one (if any) as the last;
@@ -361,7 +368,9 @@ def _parameter_table(net, sel, derived, l2, n_train) -> list:
 
 
 # ============================================================================ the page
-def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAMPLES,
+def build_report(run_dir: str | os.PathLike[str] | Run, dataset: Dataset | str | None = None, *,
+                 data_dir: str | os.PathLike[str] | None = None,
+                 examples: int | list[int] | tuple[int, ...] = N_EXAMPLES,
                  max_parameters: int = MAX_DERIVED_PARAMETERS) -> str:
     """The report of the run in ``run_dir`` as one HTML document (a str).
 
@@ -380,7 +389,7 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
         raise ValueError(f"examples must be a positive integer or a list of row indices, got {examples!r}")
     if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 0:
         raise ValueError(f"max_parameters must be an integer ≥ 0, got {max_parameters!r}")
-    run = load_run(run_dir)
+    run = run_dir if isinstance(run_dir, Run) else load_run(run_dir)
     net = run.net
     history = run.history
     opts = run.options
@@ -399,6 +408,7 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     if ds is not None and ds.n_features != net.sizes[0]:
         notes.append(f"The data set {ds.name} has {ds.n_features} features but the network's input layer "
                      f"has {net.sizes[0]}; the views that need the data are left out.")
+        warnings.warn(notes[-1][0].lower() + notes[-1][1:], stacklevel=2)  # the caller hears it too
         ds = None
 
     sel = diagram.select(net)
@@ -419,9 +429,9 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
         "examples": _example_info(net, ds, rows) if ds is not None else [],
         "l2": l2,
         "n_train": n_train,
-        "model": str(run.model_path),
+        "model": None if run.model_path is None else str(run.model_path),
         "figures": {},
-        "history": history,
+        "history": [{k: v for k, v in r.items() if k != SNAPSHOT_KEY} for r in history],  # snapshots: in the figure
         "sizes": list(net.sizes),
     }
     derivations, gradients = _derivations(net, ds, derived_ids, rows) if ds is not None else ({}, {})
@@ -441,7 +451,8 @@ def build_report(run_dir, dataset=None, *, data_dir=None, examples: int = N_EXAM
     confusion_split = None
     if ds is not None:
         if ds.task == "classification" and ds.n_features == 2 and net.classes_ is not None:
-            figs["boundary"] = figures.decision_boundary(net, ds, highlight=rows)
+            figs["boundary"] = figures.decision_boundary(net, ds, highlight=rows,
+                                                         snapshots=read_snapshots(history, net.sizes))
         if ds.image_shape is not None and net.n_layers >= 2:
             shown = sel.neurons[1]
             norms = np.linalg.norm(np.asarray(net.weights[0], dtype=np.float64), axis=1)
@@ -672,7 +683,9 @@ def _data_section(figs, ds, mistakes, confusion_split, class_metrics=None) -> st
     if "boundary" in figs:
         parts.append(
             "<h3>Decision boundary</h3><p class=\"small\">What the network predicts over the plane, with the "
-            "training (•) and test (×) points; rings mark the examples the panel explains.</p>"
+            "training (•) and test (×) points; rings mark the examples the panel explains."
+            + (" Move the slider or press play to watch it form, epoch by epoch." if figs["boundary"].get("frames") else "")
+            + "</p>"
             '<div id="fig-boundary" class="chart"></div>'
         )
     if "first_layer" in figs:
@@ -715,16 +728,20 @@ def _reproduce_section(run) -> str:
     ot = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in sorted(run.options.items()))
     rows.append(f'<div class="tables"><table id="versions"><caption>versions</caption>{vt}</table>'
                 f'<table id="options"><caption>options</caption>{ot}</table></div>')
-    rows.append(f"<p class=\"small\">Run directory: <code>{_esc(run.run_dir)}</code></p>")
+    if run.run_dir is not None:
+        rows.append(f"<p class=\"small\">Run directory: <code>{_esc(run.run_dir)}</code></p>")
     return _section("reproduce", "Reproduce this run", "".join(rows))
 
 
-def write_report(run_dir, path=None, dataset=None, **options) -> Path:
-    """Build the report of ``run_dir`` and write it atomically to ``path`` (default
-    ``RUN_DIR/report.html``). Returns the path written."""
+def write_report(run_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None,
+                 dataset: Dataset | str | None = None, *, data_dir: str | os.PathLike[str] | None = None,
+                 examples: int | list[int] | tuple[int, ...] = N_EXAMPLES,
+                 max_parameters: int = MAX_DERIVED_PARAMETERS) -> Path:
+    """Build the report of ``run_dir`` (``build_report``, which the keyword arguments go to) and
+    write it atomically to ``path`` (default ``RUN_DIR/report.html``). Returns the path written."""
     from ..atomic import atomic_write_text
 
-    html_text = build_report(run_dir, dataset, **options)
+    html_text = build_report(run_dir, dataset, data_dir=data_dir, examples=examples, max_parameters=max_parameters)
     if path is None:
         base = Path(run_dir)
         path = (base.parent if base.is_file() else base) / "report.html"

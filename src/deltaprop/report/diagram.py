@@ -14,10 +14,12 @@ Parameters are named by engine coordinates: ``w-l-j-k`` is ``net.weights[l-1][j,
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..network import Network
 from .figures import NEGATIVE, POSITIVE
 
 __all__ = ["Selection", "select", "render_svg", "weight_id", "bias_id", "parse_id"]
@@ -34,7 +36,7 @@ def bias_id(l: int, j: int) -> str:
     return f"b-{l}-{j}"
 
 
-def parse_id(pid: str):
+def parse_id(pid: str) -> tuple[str, int, int, int | None]:
     """("weight", l, j, k) or ("bias", l, j, None) from an id."""
     parts = pid.split("-")
     if parts[0] == "w" and len(parts) == 4:
@@ -61,7 +63,7 @@ class Selection:
         ids += [bias_id(l, j) for l in range(1, len(self.sizes)) for j in self.neurons[l]]
         return ids
 
-    def priority(self, net) -> list:
+    def priority(self, net: Network) -> list:
         """The drawn parameters in the order their derivations are stored when there is room
         for only some: round robin over the layers' connections (strongest first) and the
         layers' biases (largest |b| first)."""
@@ -78,7 +80,7 @@ class Selection:
         return out
 
 
-def select(net, max_neurons: int = MAX_NEURONS, max_edges: int = MAX_EDGES) -> Selection:
+def select(net: Network, max_neurons: int = MAX_NEURONS, max_edges: int = MAX_EDGES) -> Selection:
     """The neurons and connections to draw (module docstring)."""
     sizes = list(net.sizes)
     L = len(sizes) - 1
@@ -115,8 +117,8 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def render_svg(net, sel: Selection, derived: set, layer_names: list, input_labels=None,
-               output_labels=None) -> str:
+def render_svg(net: Network, sel: Selection, derived: set, layer_names: list,
+               input_labels: Sequence[object] | None = None, output_labels: Sequence[object] | None = None) -> str:
     """The diagram as an inline <svg>; connections and (non-input) neurons carry
     ``data-param`` ids, ``data-derived="1"`` when the page stores their derivations."""
     sizes = sel.sizes

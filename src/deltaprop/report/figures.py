@@ -1,15 +1,25 @@
 """The report's charts as plotly figures (JSON), drawn in the page by the bundled plotly.js.
 
-Each function returns a plain dict ``{"data": [...], "layout": {...}}`` (what
-``Plotly.newPlot`` takes), without the template: the page stores one template for all charts.
+Each function returns a plain dict ``{"data": [...], "layout": {...}}`` (and ``"frames"`` for an
+animation: what ``Plotly.newPlot`` takes), without the template: the page stores one template for all charts.
 Numbers are rounded to what a chart can show, to keep the page small.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..network import Network
+
+if TYPE_CHECKING:  # (plotly and the data sets are imported only when a chart is made)
+    import plotly.graph_objects as go
+
+    from ..datasets import Dataset
 
 __all__ = [
     "POSITIVE",
@@ -44,11 +54,14 @@ def _round(values, digits=6):
     return out.tolist()
 
 
-def figure_json(fig) -> dict:
+def figure_json(fig: go.Figure) -> dict:
     """A plotly Figure as the dict the page plots (its template removed)."""
     data = json.loads(fig.to_json())
     data["layout"].pop("template", None)
-    return {"data": data["data"], "layout": data["layout"]}
+    out = {"data": data["data"], "layout": data["layout"]}
+    if data.get("frames"):
+        out["frames"] = data["frames"]
+    return out
 
 
 def template_json() -> dict:
@@ -66,7 +79,7 @@ def _layout(fig, height, **kwargs):
 
 
 # ---------------------------------------------------------------------------- training
-def learning_curves(history: list, best_epoch=None) -> dict:
+def learning_curves(history: list, best_epoch: int | None = None) -> dict:
     """Training and validation cost (left) and accuracy (right, classifiers) per epoch."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -198,53 +211,76 @@ def weight_histograms(weights: list, bins: int = 40) -> dict:
 
 
 # ---------------------------------------------------------------------------- data views
-def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
-    """The network's prediction over the plane (2-D inputs), with the training (•) and test
-    (×) points; ``highlight`` rows of the training split get a ring (the explained examples).
-
-    The ``resolution`` × ``resolution`` grid spans exactly the axes' ranges, and equal scales
-    shrink the plotting area (``constrain="domain"``) rather than widen a range past the grid."""
-    import plotly.graph_objects as go
-
+def _plane(ds, resolution: int):
+    """The grid of the decision boundary: ``resolution`` points per axis over the data's range
+    (all splits) plus 8% on each side."""
     X_all = np.vstack([ds.X_train, ds.X_val, ds.X_test])
     lo, hi = X_all.min(axis=0), X_all.max(axis=0)
     pad = 0.08 * (hi - lo) + 1e-9
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
     ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    return xs, ys
+
+
+def _prediction(net, xs, ys, names) -> list:
+    """The network's prediction over the grid xs × ys as traces: P(class 1) as filled
+    contours for two classes; for more, one filled region per class where it is predicted
+    (the region where p_c − max_{c′≠c} p_c′ > 0, traced by contouring, so its edges are
+    interpolated between grid points instead of stair-stepped)."""
+    import plotly.graph_objects as go
+
     gx, gy = np.meshgrid(xs, ys)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    proba = net.predict_proba(grid)
-    classes = [str(c) for c in net.classes_]
-    names = ds.class_names or classes
+    proba = net.predict_proba(np.column_stack([gx.ravel(), gy.ravel()]))
     K = proba.shape[1]
-    fig = go.Figure()
+    x, y = _round(xs, 5), _round(ys, 5)
     if K == 2:
         z = proba[:, 1].reshape(gx.shape)
-        fig.add_trace(
-            go.Contour(
-                x=_round(xs, 5), y=_round(ys, 5), z=_round(z, 3), zmin=0, zmax=1,
-                colorscale=[[0, "#fbd3a6"], [0.5, "#f7f7f7"], [1, "#a6cbe8"]],
-                contours=dict(start=0, end=1, size=0.1),
-                line=dict(width=0.5, color="rgba(0,0,0,0.18)", smoothing=1.3),
-                colorbar=dict(title=dict(text=f"P({names[1]})", side="right"), thickness=12),
-                hovertemplate=f"x0 %{{x:.3f}}, x1 %{{y:.3f}}<br>P({names[1]}) = %{{z:.3f}}<extra></extra>",
-                name="prediction",
-            )
-        )
-    else:
-        z = proba.argmax(axis=1).reshape(gx.shape)
-        pastel = [_pastel(CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in range(K)]
-        scale = []
-        for c in range(K):
-            scale += [[c / K, pastel[c]], [(c + 1) / K, pastel[c]]]
-        fig.add_trace(
-            go.Heatmap(
-                x=_round(xs, 5), y=_round(ys, 5), z=z.tolist(), zmin=-0.5, zmax=K - 0.5, colorscale=scale,
-                showscale=False, customdata=np.asarray(names, dtype=object)[z].tolist(),
-                hovertemplate="x0 %{x:.3f}, x1 %{y:.3f}<br>predicted %{customdata}<extra></extra>",
-                name="prediction",
-            )
-        )
+        return [go.Contour(
+            x=x, y=y, z=_round(z, 3), zmin=0, zmax=1,
+            colorscale=[[0, "#fbd3a6"], [0.5, "#f7f7f7"], [1, "#a6cbe8"]],
+            contours=dict(start=0, end=1, size=0.1),
+            line=dict(width=0.5, color="rgba(0,0,0,0.18)", smoothing=1.3),
+            colorbar=dict(title=dict(text=f"P({names[1]})", side="right"), thickness=12),
+            hovertemplate=f"x0 %{{x:.3f}}, x1 %{{y:.3f}}<br>P({names[1]}) = %{{z:.3f}}<extra></extra>",
+            name="prediction",
+        )]
+    traces = []
+    for c in range(K):
+        margin = proba[:, c] - np.delete(proba, c, axis=1).max(axis=1)
+        colour = _pastel(CLASS_COLOURS[c % len(CLASS_COLOURS)])
+        traces.append(go.Contour(
+            x=x, y=y, z=_round(margin.reshape(gx.shape), 3),
+            contours=dict(type="constraint", operation="<", value=0),  # plotly shades the side the constraint excludes
+            fillcolor=colour, line=dict(width=0.6, color="rgba(0,0,0,0.25)", smoothing=1.3),
+            showscale=False, showlegend=False, name=f"predicted {names[c]}",
+            hovertemplate=f"x0 %{{x:.3f}}, x1 %{{y:.3f}}<br>predicted {names[c]}<extra></extra>",
+        ))
+    return traces
+
+
+def decision_boundary(net: Network, ds: Dataset, highlight: Sequence[int] | NDArray[np.integer] = (),
+                      resolution: int = 200,
+                      snapshots: Sequence[tuple[int, list[NDArray], list[NDArray]]] = (),
+                      frame_resolution: int = 60) -> dict:
+    """The network's prediction over the plane (2-D inputs), with the training (•) and test
+    (×) points; ``highlight`` rows of the training split get a ring (the explained examples).
+
+    The ``resolution`` × ``resolution`` grid spans exactly the axes' ranges, and equal scales
+    shrink the plotting area (``constrain="domain"``) rather than widen a range past the grid.
+
+    ``snapshots`` (``[(epoch, weights, biases), ...]``, from ``deltaprop.snapshots``) add an
+    animation: one frame per stored epoch, the prediction of the network with that epoch's
+    parameters on a ``frame_resolution`` grid, a slider over the epochs and a play button. The
+    figure opens on the trained network (the last frame's epoch)."""
+    import plotly.graph_objects as go
+
+    xs, ys = _plane(ds, resolution)
+    classes = [str(c) for c in net.classes_]
+    names = ds.class_names or classes
+    K = len(classes)
+    fig = go.Figure()
+    prediction = _prediction(net, xs, ys, names)
+    fig.add_traces(prediction)
     for split, X, y, symbol in (("train", ds.X_train, ds.y_train, "circle"), ("test", ds.X_test, ds.y_test, "x")):
         for c in range(K):
             rows = np.flatnonzero(np.asarray(y) == c)
@@ -279,7 +315,39 @@ def decision_boundary(net, ds, highlight=(), resolution: int = 200) -> dict:
                      constrain="domain", showgrid=False, zeroline=False)
     _layout(fig, 520)
     fig.update_layout(legend=dict(orientation="v", y=1, x=1.12, yanchor="top"))
+    if len(snapshots):
+        _animate(fig, net, snapshots, _plane(ds, frame_resolution), names, len(prediction))
     return figure_json(fig)
+
+
+def _animate(fig, net, snapshots, plane, names, n_traces: int) -> None:
+    """Frames of the prediction (the first ``n_traces`` traces) at each snapshot, a slider and
+    a play button."""
+    import plotly.graph_objects as go
+
+    frames, steps = [], []
+    frame_net = net.copy(dtype="float64")
+    for epoch, weights, biases in snapshots:
+        frame_net.weights, frame_net.biases = weights, biases
+        name = f"epoch {epoch}"
+        frames.append(go.Frame(data=_prediction(frame_net, *plane, names), traces=list(range(n_traces)), name=name))
+        steps.append(dict(method="animate", label=str(epoch),
+                          args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                             transition=dict(duration=0))]))
+    fig.frames = frames
+    play = dict(frame=dict(duration=350, redraw=True), transition=dict(duration=0), fromcurrent=True)
+    fig.update_layout(
+        margin=dict(l=60, r=20, t=40, b=120),
+        height=600,
+        sliders=[dict(active=len(steps) - 1, steps=steps, x=0.2, len=0.8, y=-0.08, yanchor="top",
+                      currentvalue=dict(prefix="epoch ", xanchor="right", font=dict(size=13)), pad=dict(t=30))],
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
+                          pad=dict(t=38, r=8), showactive=False,
+                          buttons=[dict(label="▶ play", method="animate", args=[None, play]),
+                                   dict(label="❚❚", method="animate",
+                                        args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                           transition=dict(duration=0))])])],
+    )
 
 
 def _pastel(hex_colour: str, amount: float = 0.7) -> str:
@@ -288,7 +356,7 @@ def _pastel(hex_colour: str, amount: float = 0.7) -> str:
     return "#" + "".join(f"{c:02x}" for c in mix)
 
 
-def first_layer_images(W1, image_shape, neurons, cols: int = 8) -> dict:
+def first_layer_images(W1: NDArray, image_shape: tuple[int, int], neurons: Iterable[int], cols: int = 8) -> dict:
     """Rows of W^1 (the weights into hidden neurons ``neurons``) drawn as images of the
     input's shape; each scaled to its own largest |w| (hover: the weight itself)."""
     import plotly.graph_objects as go
@@ -325,7 +393,7 @@ def first_layer_images(W1, image_shape, neurons, cols: int = 8) -> dict:
     return figure_json(fig)
 
 
-def confusion_matrix(y_true, y_pred, names) -> dict:
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, names: Sequence[object]) -> dict:
     """Counts of (true class, predicted class) on a split; the diagonal is right."""
     import plotly.graph_objects as go
 

@@ -5,7 +5,10 @@
 * ``#### title``, ``**heading**``, plain paragraphs;
 * list items ``- ...``, nested by two spaces per level;
 * display formulas ``$$...$$`` on their own (indented) line;
-* inline ``$latex$`` and ``` `code` ``` inside any of those.
+* inline ``$latex$`` and ``` `code` ``` inside any of those;
+* at the end of a line, ``<details><summary>…</summary><code>…</code></details>``: the full
+  values of a vector the formula abbreviates (``mathdoc.details``), read back and re-escaped
+  here, so nothing in the Markdown is passed through as raw HTML.
 
 ``markdown_to_html`` turns exactly that into HTML; every formula becomes MathML through
 ``latex2mathml`` (no JavaScript, nothing fetched when the page is viewed: browsers render
@@ -26,6 +29,7 @@ _KEEP_ESCAPED = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 # latex2mathml nests an mrow inside the mo of \mathbin{...}; make that a plain operator.
 _NESTED_MO = re.compile(r"<mo([^>]*)><mrow>(?:<mtext>|<mo>)([^<]*)(?:</mtext>|</mo>)</mrow></mo>")
 _INLINE = re.compile(r"\$([^$]+)\$|`([^`]+)`")
+_DETAILS = re.compile(r" ?<details><summary>([^<]*)</summary><code>([^<]*)</code></details>")
 _XMLNS = ' xmlns="http://www.w3.org/1998/Math/MathML"'
 
 
@@ -79,7 +83,13 @@ def _convert(latex: str, display: bool) -> str:
 
 
 def inline_to_html(text: str) -> str:
-    """Prose with ``$math$`` and `` `code` `` spans: escaped prose, MathML, <code>."""
+    """Prose with ``$math$`` and `` `code` `` spans: escaped prose, MathML, <code>; the
+    ``<details>`` of abbreviated vectors (module docstring) at the end, their text escaped."""
+    shown = [
+        f"<details><summary>{html.escape(summary, quote=False)}</summary><code>{html.escape(values, quote=False)}</code></details>"
+        for summary, values in _DETAILS.findall(text)
+    ]
+    text = _DETAILS.sub("", text)
     out, pos = [], 0
     for match in _INLINE.finditer(text):
         out.append(html.escape(text[pos : match.start()], quote=False))
@@ -90,7 +100,7 @@ def inline_to_html(text: str) -> str:
             out.append(f"<code>{html.escape(code, quote=False)}</code>")
         pos = match.end()
     out.append(html.escape(text[pos:], quote=False))
-    return "".join(out)
+    return "".join(out + shown)
 
 
 def _item_class(text: str) -> str:

@@ -27,6 +27,8 @@ in docs/notation.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .base import Notation
 from .ng_dl import NgDL
 from .ng_ml import NgML
@@ -49,7 +51,7 @@ __all__ = [
 NOTATIONS = {cls.key: cls for cls in (ThreeBlueOneBrown, Nielsen, NgML, NgDL)}
 
 
-def notation_key(name) -> str:
+def notation_key(name: object) -> str:
     """The registry key for ``name`` ("3b1b", "nielsen", "ng-ml", "ng-dl"; any case, ``_`` for
     ``-``), or a ValueError listing the choices."""
     key = str(name).lower().replace("_", "-") if isinstance(name, str) else None
@@ -58,7 +60,7 @@ def notation_key(name) -> str:
     return key
 
 
-def get_notation(name, sizes) -> Notation:
+def get_notation(name: str | Notation, sizes: Sequence[int]) -> Notation:
     """The preset ``name`` (a key, or a Notation whose preset to reuse) for a network of ``sizes``."""
     if isinstance(name, Notation):
         return type(name)(sizes)
@@ -66,7 +68,7 @@ def get_notation(name, sizes) -> Notation:
 
 
 # ---------------------------------------------------------------------------- the docs table
-def notation_table(sizes=(4, 5, 3), layer: int = 2, j: int = 2, k: int = 0) -> str:
+def notation_table(sizes: Sequence[int] = (4, 5, 3), layer: int = 2, j: int = 2, k: int = 0) -> str:
     """A Markdown table naming ``net.weights[layer-1][j, k]`` of a ``sizes`` network in every
     preset (docs/notation.md holds this table; a test keeps it in sync)."""
     header = (

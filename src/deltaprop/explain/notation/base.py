@@ -26,6 +26,9 @@ example.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..mathdoc import (
@@ -46,9 +49,13 @@ from ..mathdoc import (
     paren,
     partial,
     shape,
+    shapes_of,
     sub_text,
     sup_text,
 )
+
+if TYPE_CHECKING:
+    from ...activations import Activation
 
 
 class Notation:
@@ -59,8 +66,9 @@ class Notation:
 
     key = ""
     title = ""
-    #: One line on the conventions, shown in every explanation's header.
-    summary = ""
+    #: One line on the conventions, shown in every explanation's header: prose (str) and
+    #: symbols (``M``), so that Markdown typesets the symbols (``summary`` is its text).
+    summary_parts: tuple = ()
     #: The number the course gives the input layer, and its first neuron.
     input_layer = 0
     neuron_base = 0
@@ -75,14 +83,24 @@ class Notation:
     #: The letter of a neuron of layer l+1 in the sum over paths δ^l_j = Σ_i w_ij δ_i g'(z_j).
     path_index = "i"
 
-    def __init__(self, sizes):
+    def __init__(self, sizes: Sequence[int]):
         self.sizes = [int(s) for s in sizes]
         self.L = len(self.sizes) - 1
+
+    @property
+    def summary(self) -> str:
+        return "".join(p if isinstance(p, str) else p.text for p in self.summary_parts)
 
     # -- numbering ------------------------------------------------------------------------
     def layer_label(self, l: int) -> str:
         """The course's name for engine layer l (0 = input, L = output)."""
         return str(l + self.input_layer)
+
+    def layer(self, l: int) -> str | M:
+        """``layer_label`` for prose: a number as it is ("layer 2"), a symbol as math
+        ("layer $L - 1$" in Markdown)."""
+        s = self.layer_label(l)
+        return s if s.isdigit() else M(s, s.replace("-", " - "))
 
     def sup(self, l: int) -> M:
         s = self.layer_label(l)
@@ -92,11 +110,11 @@ class Notation:
             return M(sup_text(s), f"^{{{s}}}")
         return M(f"^({s})", f"^{{({s})}}")
 
-    def index(self, j) -> str:
+    def index(self, j: int | str) -> str:
         """A neuron index as the course counts it (str indices pass through unchanged)."""
         return j if isinstance(j, str) else str(int(j) + self.neuron_base)
 
-    def sub(self, *indices) -> M:
+    def sub(self, *indices: int | str) -> M:
         labels = [self.index(j) for j in indices]
         text = ",".join(labels)
         return M(sub_text(text), f"_{{{text}}}")
@@ -116,11 +134,11 @@ class Notation:
         return self.sub(j, k)
 
     # -- symbols (engine coordinates) -----------------------------------------------------
-    def weight(self, l: int, j, k) -> M:
+    def weight(self, l: int, j: int | str, k: int | str) -> M:
         """The weight W^l[j, k], from neuron k of layer l−1 to neuron j of layer l."""
         return M("w") + self.sup(l) + self._pair(l, j, k)
 
-    def bias(self, l: int, j) -> M:
+    def bias(self, l: int, j: int | str) -> M:
         return M("b") + self.sup(l) + self._one(l, j)
 
     def weight_matrix(self, l: int) -> M:
@@ -129,17 +147,17 @@ class Notation:
     def bias_vector(self, l: int) -> M:
         return M("b") + self.sup(l)
 
-    def z(self, l: int, j=None) -> M:
+    def z(self, l: int, j: int | str | None = None) -> M:
         return M("z") + self.sup(l) + self._one(l, j)
 
-    def a(self, l: int, j=None) -> M:
+    def a(self, l: int, j: int | str | None = None) -> M:
         return M("a") + self.sup(l) + self._one(l, j)
 
-    def delta(self, l: int, j=None) -> M:
+    def delta(self, l: int, j: int | str | None = None) -> M:
         """δ^l_j = ∂C_x/∂z^l_j for one example."""
         return DELTA + self.sup(l) + self._one(l, j)
 
-    def y(self, j=None) -> M:
+    def y(self, j: int | str | None = None) -> M:
         if j is None or (self.drop_single_index and self.sizes[-1] == 1):
             return M("y")
         return M("y") + self.sub(j)
@@ -172,7 +190,11 @@ class Notation:
 
     def example(self, i: int, training: bool = False) -> str:
         """Prose naming example i (row i of X): a training example only when ``training``."""
-        return f"{_training(training)}example x = row {i} of X"
+        return "".join(p if isinstance(p, str) else p.text for p in self.example_parts(i, training))
+
+    def example_parts(self, i: int, training: bool = False) -> list:
+        """``example`` as parts, its symbols as ``M``."""
+        return [f"{_training(training)}example ", M("x"), f" (row {i} of X)"]
 
     def example_tag(self, i: int) -> M:
         """A short label for example i in a list of per-example terms."""
@@ -181,11 +203,11 @@ class Notation:
     def grad(self, of: M, wrt: M) -> M:
         return partial(of, wrt)
 
-    def batch_grad_name(self, kind: str, l: int, j, k=None) -> M | None:
+    def batch_grad_name(self, kind: str, l: int, j: int | str, k: int | str | None = None) -> M | None:
         """A course's own name for the averaged gradient (D, dW), or None."""
         return None
 
-    def act(self, g, l: int) -> M:
+    def act(self, g: Activation, l: int) -> M:
         """The activation function of engine layer l."""
         if g.name == "softmax":
             return M("softmax", r"\operatorname{softmax}")
@@ -193,17 +215,18 @@ class Notation:
             return SIGMA
         return M(_ACT_NAMES.get(g.name, g.name), r"\operatorname{" + _ACT_NAMES.get(g.name, g.name) + "}")
 
-    def act_prime(self, g, l: int) -> M:
+    def act_prime(self, g: Activation, l: int) -> M:
         base = self.act(g, l)
         # g^{[1]}' would be a double superscript in LaTeX; prime the braced group instead
         latex = "{" + base.latex + "}'" if "^" in base.latex else base.latex + "'"
         return M(base.text + "'", latex)
 
-    def input_note(self) -> str:
-        return "the input x"
+    def input_note(self) -> list:
+        """Parts of the note on an input a_k: what the course calls the input layer."""
+        return ["the input ", M("x")]
 
     # -- matrix forms -----------------------------------------------------------------------
-    def recurrence_form(self, l: int, g) -> list:
+    def recurrence_form(self, l: int, g: Activation) -> list:
         """Lines (lists of parts) for δ^l from δ^{l+1} in the course's matrix form, with shapes."""
         n, n_next = self.sizes[l], self.sizes[l + 1]
         Wt = paren(self.weight_matrix(l + 1)) + TRANSPOSE
@@ -211,12 +234,13 @@ class Notation:
             self.delta(l) + EQ + paren(Wt + " " + self.delta(l + 1)) + HAD + self.act_prime(g, l)
             + paren(self.z(l))
         )
-        shapes = shape(n) + EQ + shape(n, n_next) + " " + shape(n_next) + HAD + shape(n)
+        prime = self.act_prime(g, l) + paren(self.z(l))
+        shapes = shapes_of((self.delta(l), (n,)), (Wt, (n, n_next)), (self.delta(l + 1), (n_next,)), (prime, (n,)))
         return [
             ["matrix form, one example as a column vector: ", form],
-            ["shapes: ", shapes, f": the transpose of ", self.weight_matrix(l + 1), " ",
-             shape(n_next, n), " sends the errors of layer ", self.layer_label(l + 1),
-             " back to layer ", self.layer_label(l)],
+            ["shapes: ", *shapes, ": the transpose of ", self.weight_matrix(l + 1), " ",
+             shape(n_next, n), " sends the errors of layer ", self.layer(l + 1),
+             " back to layer ", self.layer(l)],
         ]
 
     def weight_grad_form(self, l: int, l2: bool) -> list:
@@ -235,18 +259,17 @@ class Notation:
         return [[self.grad(self.cost(), self.bias_vector(l)) + EQ + frac("1", "m") + " " + self._example_sum() + " " + self.delta(l)]]
 
     # -- how a course lays out an explanation ------------------------------------------------
-    def parameter(self, kind: str, l: int, j, k=None) -> M:
+    def parameter(self, kind: str, l: int, j: int | str, k: int | str | None = None) -> M:
         """The weight W^l[j, k] (``kind="weight"``) or the bias b^l[j] (``kind="bias"``)."""
         return self.weight(l, j, k) if kind == "weight" else self.bias(l, j)
 
-    def describe_parameter(self, kind: str, l: int, j: int, k, ref: Code) -> list:
+    def describe_parameter(self, kind: str, l: int, j: int, k: int | None, ref: Code) -> list:
         """Parts of the sentence saying which array entry ``ref`` the parameter is, and where it sits."""
-        lab = self.layer_label
         param = self.parameter(kind, l, j, k)
         if kind == "weight":
-            return [param, " is ", ref, f": it joins neuron {self.index(k)} of layer {lab(l - 1)} to neuron "
-                    f"{self.index(j)} of layer {lab(l)}"]
-        return [param, " is ", ref, f": the bias of neuron {self.index(j)} of layer {lab(l)}"]
+            return [param, " is ", ref, f": it joins neuron {self.index(k)} of layer ", self.layer(l - 1),
+                    f" to neuron {self.index(j)} of layer ", self.layer(l)]
+        return [param, " is ", ref, f": the bias of neuron {self.index(j)} of layer ", self.layer(l)]
 
     def weight_matrix_shape(self, l: int) -> M:
         """The shape of the course's weight matrix of engine layer l: (n_l × n_{l−1})."""
@@ -257,7 +280,7 @@ class Notation:
         a separate b (every course but Ng ML)."""
         return None
 
-    def dz_dtheta(self, kind: str, l: int, k) -> M | None:
+    def dz_dtheta(self, kind: str, l: int, k: int | str | None) -> M | None:
         """∂z_j^l/∂θ as a symbol: a_k^{l−1} for a weight; for a bias the bias unit, or None for
         the factor 1."""
         return self.a(l - 1, k) if kind == "weight" else self.bias_unit(l - 1)
@@ -271,19 +294,19 @@ class Notation:
         note on it (none here)."""
         return self.weight_matrix(q) + " " + self.a(q - 1) + PLUS + self.bias_vector(q), []
 
-    def output_error_form(self, grad_a: M | None, g, L: int) -> tuple[M, list] | None:
+    def output_error_form(self, grad_a: M | None, g: Activation, L: int) -> tuple[M, list] | None:
         """δ^L in vector form for the general case δ^L = ∂C_x/∂a^L ⊙ g'(z^L): the right-hand
         side and the parts of a note, ``grad_a`` being the cost's ∂C_x/∂a^L in vector symbols
         (None where the cost states none); None where the course shows δ^L only neuron by
         neuron (every preset but Nielsen's)."""
         return None
 
-    def z_line(self, q: int, j, value: float) -> list:
+    def z_line(self, q: int, j: int | str, value: float) -> list:
         """Parts of the line z^q_j = Σ_k w^q_{j,k} a^{q−1}_k + b^q_j = value (layer q−1 has more
         than one neuron)."""
         return [self.z(q, j) + EQ + self._weighted_sum(q, j) + PLUS + self.bias(q, j) + EQ + num(value)]
 
-    def batch_average_line(self, kind: str, l: int, j: int, k, dz: M | None, l2: bool) -> list:
+    def batch_average_line(self, kind: str, l: int, j: int, k: int | None, dz: M | None, l2: bool) -> list:
         """Parts of the line that writes the batch gradient as an average over the examples
         (``dz`` = ``dz_dtheta``; ``l2``: the (λ/m) w term applies)."""
         param = self.parameter(kind, l, j, k)
@@ -291,7 +314,7 @@ class Notation:
                 + self.grad(self._cost_of(), param) + (PLUS + frac(LAMBDA, "m") + " " + param if l2 else M("")),
                 ": every example adds its own term"]
 
-    def batch_sum(self, kind: str, l: int, j: int, k) -> M:
+    def batch_sum(self, kind: str, l: int, j: int, k: int | None) -> M:
         """The symbol of the sum of the examples' terms in the batch average."""
         return M("Σ", r"\Sigma")
 

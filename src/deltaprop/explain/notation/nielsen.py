@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..mathdoc import EQ, HAD, LAMBDA, SUM, M, frac, paren, sub_text
 from .base import Notation, _training
+
+if TYPE_CHECKING:
+    from ...activations import Activation
 
 
 class Nielsen(Notation):
@@ -17,24 +22,24 @@ class Nielsen(Notation):
 
     key = "nielsen"
     title = "Nielsen"
-    summary = "the input is layer 1, neurons counted from 1, C_x the cost of input x"
+    summary_parts = ("the input is layer 1, neurons counted from 1, ", M("C_x", "C_{x}"), " the cost of input ", M("x"))
     input_layer = 1
     neuron_base = 1
     sup_style = "plain"
 
-    def weight_matrix(self, l):
+    def weight_matrix(self, l: int) -> M:
         return M("w") + self.sup(l)
 
-    def example(self, i, training=False):
-        return f"{_training(training)}input x = x{sub_text(str(i + 1))} (row {i} of X)"
+    def example_parts(self, i: int, training: bool = False) -> list:
+        return [f"{_training(training)}input ", M(f"x = x{sub_text(str(i + 1))}", f"x = x_{{{i + 1}}}"), f" (row {i} of X)"]
 
-    def example_cost(self, i):
+    def example_cost(self, i: int) -> M:
         return M("C_x", "C_{x}")
 
-    def penalty(self):
+    def penalty(self) -> M:
         return frac(LAMBDA, "2m") + " " + SUM + M("_w w²", r"_{w} w^2")
 
-    def output_error_form(self, grad_a, g, L):
+    def output_error_form(self, grad_a: M | None, g: Activation, L: int) -> tuple[M, list]:
         """(BP1): δ^L = ∇_a C ⊙ σ'(z^L), then ∇_a C spelled out, e.g. (a^L − y) ⊙ σ'(z^L)."""
         factor = self.act_prime(g, L) + paren(self.z(L))
         form = M("∇_a C_x", r"\nabla_a C_x") + HAD + factor

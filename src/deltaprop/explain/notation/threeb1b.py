@@ -16,30 +16,32 @@ class ThreeBlueOneBrown(Notation):
 
     key = "3b1b"
     title = "3Blue1Brown"
-    summary = "layers counted back from the output L (L-1, L-2, ...), neurons from 0, C_x the cost of example x (C_0 the first)"
+    summary_parts = ("layers counted back from the output ", M("L"), " (", M("L-1, L-2, ...", r"L - 1, L - 2, \dots"),
+                     "), neurons from 0, ", M("C_x", "C_{x}"), " the cost of example ", M("x"), " (", M("C_0", "C_{0}"),
+                     " the first)")
     input_layer = 0
     neuron_base = 0
     sup_style = "paren"
     drop_single_index = True
 
-    def layer_label(self, l):
+    def layer_label(self, l: int) -> str:
         return "L" if l == self.L else f"L-{self.L - l}"
 
-    def sup(self, l):
+    def sup(self, l: int) -> M:
         s = self.layer_label(l)
         return M(f"^({s})", f"^{{({s.replace('-', ' - ')})}}" if "-" in s else f"^{{({s})}}")
 
-    def example_index(self, i):
+    def example_index(self, i: int) -> str:
         return str(i)
 
-    def example_cost(self, i):
+    def example_cost(self, i: int) -> M:
         return M(f"C{sub_text(str(i))}", f"C_{{{i}}}")
 
-    def example(self, i, training=False):
-        return f"{_training(training)}example x = {i} (row {i} of X)"
+    def example_parts(self, i: int, training: bool = False) -> list:
+        return [f"{_training(training)}example ", M(f"x = {i}"), f" (row {i} of X)"]
 
-    def example_tag(self, i):
+    def example_tag(self, i: int) -> M:
         return M(f"x={i}", f"x={i}")
 
-    def input_note(self):
-        return "the input layer"
+    def input_note(self) -> list:
+        return ["the input layer"]

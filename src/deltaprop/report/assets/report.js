@@ -25,7 +25,7 @@
       if (!el) { return; }
       var fig = data.figures[name];
       fig.layout.template = data.plotly_template;
-      pending.push(Plotly.newPlot(el, fig.data, fig.layout, config));
+      pending.push(Plotly.newPlot(el, { data: fig.data, layout: fig.layout, frames: fig.frames || [], config: config }));
     });
     return Promise.all(pending);
   }
@@ -132,7 +132,7 @@
     var per = stored.derivations[p.id];
     if (!per || !per[state.example]) {
       var ex = data.examples[state.example];
-      var cmd = "deltaprop explain " + data.model + " " + p.cli + " --split train" +
+      var cmd = "deltaprop explain " + (data.model || "MODEL.npz") + " " + p.cli + " --split train" +
         (ex ? " --sample " + ex.row : "") + " --notation " + state.notation;
       body.innerHTML = '<p class="not-stored">The page does not store this parameter\'s derivation ' +
         "(it keeps a bounded number, see under the diagram). In a terminal:</p><pre>" + esc(cmd) + "</pre>";
