@@ -267,7 +267,8 @@ def test_train_with_lbfgs_and_info_shows_it(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in metrics["history"]] == [1, 2, 3, 4, 5]
     info = run("info", out / "model.npz")
-    assert info.returncode == 0 and "lbfgs" in info.stdout and "batch all" in info.stdout
+    assert info.returncode == 0 and "lbfgs (full batch)" in info.stdout and "batch all" in info.stdout
+    assert "α=None" not in info.stdout
 
 
 def test_full_batch_options_on_the_command_line(tmp_path):

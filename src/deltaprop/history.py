@@ -32,7 +32,8 @@ class History(list):
     ``to_pandas()`` gives a DataFrame indexed by epoch. ``History(records)`` wraps a list of
     records (e.g. from a model file).
 
-    ``stop_reason`` is "completed", "early_stopping", "interrupted" or "diverged";
+    ``stop_reason`` is "completed", "early_stopping", "interrupted" or "diverged", and for the
+    full-batch methods (lbfgs, cg) also "converged" (the tolerance was met) or "stalled";
     ``best_epoch`` the epoch of the lowest validation cost (None without validation data).
     """
 

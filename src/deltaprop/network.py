@@ -452,7 +452,7 @@ class Network:
         X: ArrayLike,
         y: ArrayLike,
         epochs: int = defaults.FIT["epochs"],
-        batch_size: int = defaults.FIT["batch_size"],
+        batch_size: int | None = defaults.FIT["batch_size"],
         learning_rate: float | None = None,
         optimizer: str | Optimizer = defaults.FIT["optimizer"],
         l2: float = defaults.FIT["l2"],
@@ -482,12 +482,15 @@ class Network:
             Class labels (sets ``classes_`` when the network has none) or target rows.
         epochs : int
             Passes over the training set.
-        batch_size : int
-            Examples per mini-batch.
+        batch_size : int or None
+            Examples per mini-batch; None: the whole training set (full-batch gradient descent,
+            one step per epoch).
         learning_rate : float, optional
             The step size α (default: ``deltaprop.defaults.LEARNING_RATE`` for the optimizer).
-        optimizer : {"sgd", "momentum", "adam"} or Optimizer
-            The update rule (``deltaprop.optimizers``).
+        optimizer : {"sgd", "momentum", "adam", "lbfgs", "cg"} or Optimizer
+            The update rule (``deltaprop.optimizers``). "lbfgs" and "cg" (Polak–Ribière, as Ng's
+            ``fmincg``) minimise the whole training set's J(Θ) with ``scipy.optimize.minimize``
+            (``deltaprop.fullbatch``): an epoch is one iteration, no learning rate, no batches.
         l2 : float
             λ of J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖² (biases are not regularised).
         validation : (X_val, y_val) or float, optional
@@ -522,7 +525,8 @@ class Network:
             widget in Jupyter); 2 one plain line per epoch on stdout.
         **optimizer_options
             The chosen optimizer's own options: ``momentum`` (momentum), ``beta1``, ``beta2``,
-            ``epsilon`` (adam). Any other name is refused, naming it and the valid ones.
+            ``epsilon`` (adam), ``tol`` (lbfgs, cg: stop once every |∂J/∂θ_i| ≤ tol, default
+            1e-5). Any other name is refused, naming it and the valid ones.
 
         Returns
         -------

@@ -18,6 +18,10 @@ Each epoch's record states the learning rate it was trained with (it may change 
 Resuming from a checkpoint restores the weights, the optimizer's state, the Generator's state
 and the history, so an interrupted-then-resumed run ends with exactly the weights of an
 uninterrupted one.
+
+``batch_size=None`` makes one batch of all the rows (full-batch gradient descent); the
+full-batch methods ``optimizer="lbfgs"`` and ``"cg"`` run in ``deltaprop.fullbatch`` instead,
+with the same records, callbacks, checkpoints and divergence rule, one iteration per epoch.
 """
 
 from __future__ import annotations

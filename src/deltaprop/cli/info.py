@@ -56,7 +56,8 @@ def info(
     if options:
         settings = [f"{plain(options.get('dataset'))}"] if options.get("dataset") else []
         if options.get("optimizer"):
-            settings.append(f"{plain(options['optimizer'])} α={options.get('learning_rate')}")
+            rate = options.get("learning_rate")
+            settings.append(f"{plain(options['optimizer'])} " + ("(full batch)" if rate is None else f"α={rate}"))
         settings += [f"{label} {options[key]}" for key, label in
                      (("batch_size", "batch"), ("l2", "λ"), ("epochs", "epochs"), ("seed", "seed")) if key in options]
         console.print(f"  training    {', '.join(map(str, settings))}", markup=False)

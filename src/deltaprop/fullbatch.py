@@ -1,0 +1,217 @@
+"""Full-batch training: L-BFGS and Polak–Ribière conjugate gradient on the flat parameter vector.
+
+Ng's course trains ex4 by handing ``fmincg`` the unrolled parameters θ and a function returning
+J(θ) and ∂J/∂θ; this is the same with ``scipy.optimize.minimize`` (``method="L-BFGS-B"`` without
+bounds for ``optimizer="lbfgs"``, ``method="CG"``, Polak–Ribière, for ``optimizer="cg"``):
+
+    θ = [W^1 row-major, b^1, W^2, b^2, …]                      (``unroll``; ``roll`` undoes it)
+    J(θ) = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖²                   (biases are not regularised)
+
+``FlatCost`` evaluates both with ONE forward and backward pass over all the training rows (the
+same ``Network._backprop`` as the mini-batch loop's reference step, on the rows ``prepare`` made,
+preprocessing applied once), and ``minimize`` gets them together (``jac=True``).
+
+``epochs`` counts the method's iterations (scipy's ``maxiter``; an iteration may take several
+evaluations for its line search). The method stops earlier once max_i |∂J/∂θ_i| ≤ ``tol``
+(scipy's ``gtol``; L-BFGS also stops when J no longer decreases at machine precision, ``ftol``
+= ε). After each iteration the record (epoch = iteration, cost, accuracy, validation, time) is
+added to the history, the callbacks run, early stopping may end the run (a ``StopIteration``
+from scipy's callback) and the checkpoint is written, as in the mini-batch loop; Ctrl-C keeps
+the last whole iteration; a cost or parameters that are no longer finite raise
+``TrainingDiverged`` with the last good iteration's weights. The history's ``stop_reason`` is
+"converged" when the method met its tolerance, "completed" when the iterations ran out, "stalled"
+when the line search could lower J no further before either (scipy's precision-loss status).
+
+Resuming (``fit(resume=...)``) restores the weights, the iteration count and the history, and
+starts the method afresh from those weights: its memory (L-BFGS's curvature pairs, CG's search
+direction) is not in the checkpoint, so a resumed run does not retrace an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+import numpy as np
+from scipy.optimize import minimize
+
+from . import targets
+from .metrics import count_correct
+from .training import Callback, Checkpointer, Trainer, TrainingData, TrainingDiverged
+from .validation import is_finite
+
+if TYPE_CHECKING:
+    from .history import History
+    from .network import Network
+
+__all__ = ["unroll", "roll", "FlatCost", "FullBatchTrainer"]
+
+
+def unroll(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> np.ndarray:
+    """θ: W^1 (row-major), b^1, W^2, b^2, … in one float64 vector (Ng's unrolled Θ)."""
+    return np.concatenate([p.ravel() for pair in zip(weights, biases) for p in pair], dtype=np.float64)
+
+
+def roll(net: Network, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``unroll``'s inverse for ``net``'s layer sizes: (weights, biases) in the network's dtype
+    (views of θ where that is float64: the network's setters copy them)."""
+    weights, biases, at = [], [], 0
+    for n_in, n_out in zip(net.sizes[:-1], net.sizes[1:]):
+        weights.append(np.asarray(theta[at : at + n_out * n_in].reshape(n_out, n_in), dtype=net.dtype))
+        at += n_out * n_in
+        biases.append(np.asarray(theta[at : at + n_out], dtype=net.dtype))
+        at += n_out
+    return weights, biases
+
+
+class NotFinite(ArithmeticError):
+    """An evaluation met a NaN or infinite cost or parameters (the run diverged)."""
+
+
+class FlatCost:
+    """θ ↦ (J(θ), ∂J/∂θ) on the whole training set (``data.X``, ``data.Y``, the sample weights),
+    one ``Network._backprop`` per call; sets the network's parameters to θ. Remembers the last
+    evaluation (θ, cost, examples classified right) so the iteration's record needs no extra
+    pass."""
+
+    def __init__(self, net: Network, data: TrainingData, l2: float):
+        self.net, self.data, self.l2 = net, data, l2
+        self.evaluations = 0
+        self.last = None  # (θ, cost, correct)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        net = self.net
+        if not is_finite(theta):
+            raise NotFinite("the parameters overflowed to infinity or NaN")
+        net.weights, net.biases = roll(net, theta)
+        grads = net._backprop(self.data.X, self.data.Y, self.l2, self.data.sample_weight)
+        self.evaluations += 1
+        if not math.isfinite(grads.cost):
+            raise NotFinite(f"the cost became {grads.cost}")
+        correct = count_correct(grads.activations[-1], self.data.Y) if targets.is_classifier(net) else 0
+        self.last = (np.array(theta, copy=True), float(grads.cost), correct)
+        return float(grads.cost), unroll(grads.weights, grads.biases)
+
+    def at(self, theta: np.ndarray) -> tuple[float, int]:
+        """(cost, correct) at θ, from the last evaluation when it was there; sets the parameters."""
+        if self.last is None or not np.array_equal(self.last[0], theta):
+            self(theta)
+        else:
+            self.net.weights, self.net.biases = roll(self.net, theta)
+        return self.last[1], self.last[2]
+
+
+class FullBatchTrainer(Trainer):
+    """``Trainer`` for a full-batch method (``optimizers.FullBatch``): ``run`` drives
+    ``scipy.optimize.minimize`` instead of the mini-batch epochs (module docstring)."""
+
+    def diverged(self, last_good: dict, what: str) -> NoReturn:
+        iteration = self.epoch
+        self.restore(last_good)
+        self.history.stop_reason = "diverged"
+        self.net.history = self.history
+        raise TrainingDiverged(
+            f"{what} in iteration {iteration + 1}: {self.optimizer.name} diverged (the cost or the parameters "
+            f"overflowed); the weights of iteration {self.epoch} were kept; try standardised inputs or a larger l2",
+            self.history,
+        )
+
+    def run(self, data: TrainingData, callbacks: Sequence[Callback] = (), checkpointer: Checkpointer | None = None,
+            patience: int | None = None, keep_best: bool = False) -> History:
+        """The iterations, between the callbacks' begin and end (every started callback gets
+        ``on_train_end``). Returns the History."""
+        if self.cost_reference is None:
+            self.cost_reference = self.cost_before_training(data)
+        started = []
+        try:
+            for cb in callbacks:
+                cb.on_train_begin(self)
+                started.append(cb)
+            return self._iterations(data, callbacks, checkpointer, patience, keep_best)
+        finally:
+            for cb in started:
+                cb.on_train_end(self)
+
+    def _iterations(self, data, callbacks, checkpointer, patience, keep_best) -> History:
+        net, m = self.net, data.X.shape[0]
+        fun = FlatCost(net, data, self.l2)
+        last_good = self.snapshot()
+        state = {"start": time.perf_counter(), "last_good": last_good}
+        self.history.stop_reason = "completed"
+
+        def end_of_iteration(intermediate_result):
+            cost, correct = fun.at(intermediate_result.x)  # (FlatCost refuses what is not finite)
+            record = {"epoch": self.epoch + 1, "cost": cost}
+            if targets.is_classifier(net):
+                record["accuracy"] = correct / m
+            val = None if data.X_val is None else net.evaluate_prepared(data.X_val, data.Y_val)  # no penalty
+            if val is not None and not math.isfinite(val["cost"]):
+                raise NotFinite(f"the validation cost became {val['cost']}")
+            self.epoch += 1
+            self.optimizer.t = self.epoch
+            stop = False
+            if val is not None:
+                record["val_cost"] = val["cost"]
+                if val["accuracy"] is not None:
+                    record["val_accuracy"] = val["accuracy"]
+                since_best = self.track_validation(val["cost"], keep_best)
+                if patience is not None and since_best >= patience:
+                    stop = True
+                    self.history.stop_reason = "early_stopping"
+            now = time.perf_counter()
+            record["time"], state["start"] = now - state["start"], now
+            record["evaluations"] = fun.evaluations
+            self.history.records.append(record)
+            for cb in callbacks:
+                cb.on_batch_end(self, 0, 1, cost)
+            for cb in callbacks:
+                stop = bool(cb.on_epoch_end(self, record)) or stop
+            state["last_good"] = self.snapshot()
+            if checkpointer is not None and checkpointer.due(self):
+                checkpointer.write(self, state["last_good"])
+            if stop:
+                raise StopIteration
+
+        remaining = self.epochs - self.epoch
+        if remaining <= 0:
+            net.history = self.history
+            return self.history
+        tol = self.optimizer.tol
+        options = {"maxiter": remaining, "gtol": tol}
+        if self.optimizer.name == "lbfgs":
+            options["ftol"] = np.finfo(np.float64).eps
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = minimize(fun, unroll(net.weights, net.biases), jac=True, method=self.optimizer.scipy_method,
+                                  callback=end_of_iteration, options=options)
+        except KeyboardInterrupt:
+            self.history.stop_reason = "interrupted"
+            self.restore(state["last_good"])
+            if checkpointer is not None:
+                checkpointer.write(self, state["last_good"])
+            net.history = self.history
+            return self.history
+        except NotFinite as exc:
+            what = str(exc)
+        else:
+            what = None
+        if what is not None:
+            try:
+                self.diverged(state["last_good"], what)
+            except TrainingDiverged as exc:
+                if checkpointer is not None:
+                    checkpointer.write(self, state["last_good"])
+                    exc.checkpoint = checkpointer.path
+                raise
+        self.restore(state["last_good"])  # the last whole iteration (scipy may end on a trial point)
+        if self.history.stop_reason != "early_stopping":
+            # met tol; the iterations ran out; or (scipy's status 2) the line search could lower J no further
+            self.history.stop_reason = ("converged" if result.success else
+                                        "completed" if self.epoch >= self.epochs else "stalled")
+        best = self.best
+        if keep_best and best["weights"] is not None and best["epoch"] != self.epoch:
+            net.weights, net.biases = best["weights"], best["biases"]
+        net.history = self.history
+        return self.history
