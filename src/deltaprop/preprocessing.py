@@ -63,24 +63,44 @@ class Preprocessing:
         self.scale: np.ndarray | None = None
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: ArrayLike) -> Preprocessing:
-        """Learn the statistics of training inputs X (m, n_features); returns self."""
-        X = _as_batch(X, "X")
-        if X.shape[0] == 0:
+    def fit(self, X: ArrayLike, block_size: int | None = None) -> Preprocessing:
+        """Learn the statistics of training inputs X (m, n_features); returns self.
+
+        X may be any row-sliceable source (``deltaprop.sources``: a memory map, an h5py or Zarr
+        array, a Dask array): the statistics come from one pass over blocks of ``block_size``
+        rows (default ``sources.default_block_size``), combined exactly as scikit-learn's
+        ``StandardScaler.partial_fit`` does (Chan et al.'s pairwise update of mean and
+        variance), so X is never read whole; data of one block gives what ``fit`` on all of it
+        gives."""
+        from .sources import Source, blocks, default_block_size, is_source
+
+        if not is_source(X):
+            X = _as_batch(X, "X")  # (a list) its message for a wrong shape or dtype
+        if np.dtype(X.dtype).kind not in "biuf":
+            raise PreprocessingError(f"X must be numeric, got an array of dtype {X.dtype}")
+        if len(X.shape) != 2:
+            hint = " (for one example use X.reshape(1, -1))" if len(X.shape) == 1 else ""
+            raise PreprocessingError(f"X must be 2-D (n_samples, n_features), got shape {tuple(X.shape)}{hint}")
+        source = Source(X)
+        if source.shape[0] == 0:
             raise PreprocessingError("cannot fit preprocessing on an empty X (0 rows)")
-        if X.shape[1] == 0:
+        if source.shape[1] == 0:
             raise PreprocessingError(
-                f"cannot fit preprocessing on X with no feature columns (shape {X.shape}); "
+                f"cannot fit preprocessing on X with no feature columns (shape {source.shape}); "
                 "expected at least one column"
             )
-        if not is_finite(X):
-            row, col = np.argwhere(~np.isfinite(X))[0]
-            raise PreprocessingError(f"X has a non-finite value at row {row}, column {col}")
-        self.n_features = int(X.shape[1])
+        self.n_features = int(source.shape[1])
+        statistics = _Statistics(self.kind)
+        for start, stop in blocks(source.shape[0], block_size or default_block_size(self.n_features)):
+            block = _as_batch(source.read(start, stop), "X")
+            if not is_finite(block):
+                row, col = np.argwhere(~np.isfinite(block))[0]
+                raise PreprocessingError(f"X has a non-finite value at row {start + row}, column {col}")
+            statistics.add(block)
         if self.kind == "standardize":
-            self.mean, self.scale = _standardize_statistics(X)
+            self.mean, self.scale = statistics.standardize()
         elif self.kind == "scale" and self.max_value is None:
-            peak = float(np.max(np.abs(X)))
+            peak = float(statistics.peak.max())
             self.max_value = peak if peak > 0 else 1.0
         return self
 
@@ -93,11 +113,12 @@ class Preprocessing:
             return self.max_value is not None
         return True
 
-    def transform(self, X: ArrayLike, feature_names: Sequence[str] | None = None) -> np.ndarray:
+    def transform(self, X: ArrayLike, feature_names: Sequence[str] | None = None,
+                  rows: np.ndarray | None = None) -> np.ndarray:
         """The preprocessed batch, shape (m, n_features); float32 input stays float32,
         anything else becomes float64. A value that is not finite after preprocessing (NaN, or
         too large for the fitted statistics) is a PreprocessingError naming its row and column
-        (and its name from ``feature_names``, when given)."""
+        (and its name from ``feature_names``, when given; ``rows`` numbers X's rows for it)."""
         if not self.fitted:
             raise PreprocessingError(
                 f"this {self.kind!r} preprocessing is not fitted yet; call fit(X_train) first"
@@ -117,14 +138,15 @@ class Preprocessing:
             else:
                 out = X.copy()
         if not is_finite(out):  # also catches a NaN or infinity in X: it stays one
-            raise PreprocessingError(self._not_finite(X, out, feature_names))
+            raise PreprocessingError(self._not_finite(X, out, feature_names, rows))
         return out
 
-    def _not_finite(self, X, out, feature_names) -> str:
+    def _not_finite(self, X, out, feature_names, rows=None) -> str:
         """The message for the first entry of ``out`` (= transform(X)) that is not finite."""
         row, col = (int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        where = row if rows is None else int(rows[row])
         if not np.isfinite(X[row, col]):
-            return f"X has a non-finite value at row {row}, column {col}"
+            return f"X has a non-finite value at row {where}, column {col}"
         names = list(feature_names) if feature_names is not None else []
         column = f"column {col}" + (f" ({names[col]!r})" if col < len(names) else "")
         if self.kind == "standardize":
@@ -132,7 +154,7 @@ class Preprocessing:
         else:
             how = f"x / {self.max_value:g}"
         return (
-            f"X row {row}, {column}: {float(X[row, col]):g} is too large for the fitted {self.kind} "
+            f"X row {where}, {column}: {float(X[row, col]):g} is too large for the fitted {self.kind} "
             f"preprocessing ({how} is {out[row, col]} in {X.dtype}); expected values of the "
             f"training data's magnitude"
         )
@@ -209,19 +231,39 @@ def _positive(value) -> float:
     return value
 
 
-def _standardize_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, scale) per column of finite X as scikit-learn's StandardScaler finds them, also for
-    columns whose squares overflow or underflow float64: those are first divided by a power of
-    two near their largest |x| (exact), and the statistics multiplied back."""
-    from sklearn.preprocessing import StandardScaler
+class _Statistics:
+    """Per-column statistics of X accumulated block by block: the largest |x| (``peak``) and,
+    for "standardize", mean and variance by ``StandardScaler.partial_fit``. A column whose
+    values are beyond 2^±256 is fed in units of a power of two near its largest |x| so far
+    (exact); when that unit grows, the mean and variance so far are rescaled to it (also exact,
+    being powers of two), so the result is that of one pass in the final unit."""
 
-    peak = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
-    extreme = (peak > 2.0**256) | ((peak < 2.0**-256) & (peak > 0))
-    unit = np.where(extreme, np.ldexp(1.0, np.frexp(peak)[1] - 1), 1.0)  # X / unit in (-2, 2)
-    scaler = StandardScaler().fit(X / unit if extreme.any() else X)
-    # a constant feature has scale_ 1: scale 1, or in an extreme column its unit
-    return (np.asarray(scaler.mean_ * unit, dtype=np.float64),
-            np.asarray(scaler.scale_ * unit, dtype=np.float64))
+    def __init__(self, kind: str):
+        self.peak = self.unit = self.scaler = None
+        if kind == "standardize":
+            from sklearn.preprocessing import StandardScaler
+
+            self.scaler = StandardScaler()
+
+    def add(self, X: np.ndarray) -> None:
+        peak = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+        self.peak = peak if self.peak is None else np.maximum(self.peak, peak)
+        if self.scaler is None:
+            return
+        extreme = (self.peak > 2.0**256) | ((self.peak < 2.0**-256) & (self.peak > 0))
+        unit = np.where(extreme, np.ldexp(1.0, np.frexp(self.peak)[1] - 1), 1.0)  # X / unit in (-2, 2)
+        if self.unit is not None and not np.array_equal(unit, self.unit):
+            ratio = self.unit / unit
+            self.scaler.mean_ = self.scaler.mean_ * ratio
+            self.scaler.var_ = self.scaler.var_ * ratio * ratio
+        self.unit = unit
+        self.scaler.partial_fit(X / unit if extreme.any() else X)
+
+    def standardize(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, scale) per column as scikit-learn's StandardScaler finds them (a constant
+        feature has scale 1, or in an extreme column its unit)."""
+        return (np.asarray(self.scaler.mean_ * self.unit, dtype=np.float64),
+                np.asarray(self.scaler.scale_ * self.unit, dtype=np.float64))
 
 
 def _as_batch(X, name: str) -> np.ndarray:

@@ -19,6 +19,17 @@ Resuming from a checkpoint restores the weights, the optimizer's state, the Gene
 and the history, so an interrupted-then-resumed run ends with exactly the weights of an
 uninterrupted one.
 
+``shuffle="blocks"`` reads X — any row-sliceable source: a memory map, an h5py or Zarr array, a
+Dask array — one block of ``block_size`` rows at a time (``deltaprop.sources``), the blocks in a
+random order and the rows of each in a random order, the next block read on a background thread
+while the current one trains; nothing reads the whole source (inputs are checked and
+preprocessed block by block, a held-out validation split is a set of row indices, evaluated
+block by block). The targets (m × n_L) are held in memory. A mini-batch may span two blocks: the
+epoch's order is cut into ``batch_size`` rows as with ``shuffle=True``. There, Ctrl-C keeps (and
+checkpoints) the state at the start of the latest block, with its position in the epoch (the
+block and row reached), and resuming continues from that row, bit-identical to a run that was
+never interrupted.
+
 ``batch_size=None`` makes one batch of all the rows (full-batch gradient descent); the
 full-batch methods ``optimizer="lbfgs"`` and ``"cg"`` run in ``deltaprop.fullbatch`` instead,
 with the same records, callbacks, checkpoints and divergence rule, one iteration per epoch.
@@ -28,10 +39,11 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from contextlib import closing
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -42,6 +54,7 @@ from . import defaults, targets
 from .metrics import count_correct
 from .history import History
 from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, get_optimizer
+from .sources import BlockReader, Source, SourceError, block_order, blocks, default_block_size, is_source
 from .validation import as_generator, check_finite, check_l2, check_sample_weight, is_finite
 
 if TYPE_CHECKING:
@@ -126,7 +139,8 @@ class Checkpointer(Callback):
         from .modelfile import save_checkpoint
 
         snap = snapshot or trainer.snapshot()
-        if snap["epoch"] == self.last_written_epoch:
+        position = snap.get("position")  # a state inside an epoch (shuffle="blocks"), or None
+        if position is None and snap["epoch"] == self.last_written_epoch:
             return
         net = trainer.net.copy()  # the live network may be mid-epoch; write the snapshot's state
         net.weights, net.biases = snap["weights"], snap["biases"]
@@ -140,6 +154,8 @@ class Checkpointer(Callback):
             "cost_reference": trainer.cost_reference if math.isfinite(trainer.cost_reference or math.inf) else None,
             **self.extra_meta,
         }
+        if position is not None:
+            meta["position"] = position
         arrays = {}
         if best["weights"] is not None:
             for l, (W, b) in enumerate(zip(best["weights"], best["biases"]), start=1):
@@ -169,6 +185,11 @@ class Trainer:
         self.cost_reference = None  # the cost before training (see cost_before_training)
         self.cost_bound = math.inf  # DIVERGENCE_FACTOR × cost_reference, set by run()
         self.resumed_epoch = None  # the epoch a checkpoint gave, if resumed
+        # shuffle="blocks": where the next epoch begins when a checkpoint stopped inside one, and
+        # the state at the start of the running epoch's latest block (what Ctrl-C keeps)
+        self.position: dict | None = None
+        self.mid: dict | None = None
+        self.progress = {"batch": 0, "total": 0.0, "correct": 0}  # the running epoch's so far
 
     def snapshot(self) -> dict:
         """A copy of everything a checkpoint needs, taken at the end of an epoch."""
@@ -180,6 +201,7 @@ class Trainer:
             "rng_state": self.rng.bit_generator.state,
             "history": [dict(r) for r in self.history.records],
             "best": dict(self.best),  # its weight arrays are never changed in place
+            "position": self.position,
         }
 
     def restore(self, snap: dict) -> None:
@@ -190,6 +212,7 @@ class Trainer:
         self.history.records = [dict(r) for r in snap["history"]]
         self.best = dict(snap["best"])
         self.history.best_epoch = self.best["epoch"]
+        self.position = snap.get("position")
 
     def diverged(self, last_good: dict, what: str) -> NoReturn:
         """Restore ``last_good`` (the last whole epoch) and raise ``TrainingDiverged``."""
@@ -212,32 +235,45 @@ class Trainer:
         output), on at most 1024 training rows taken evenly (no random draw, so the run's
         Generator is untouched)."""
         net, m = self.net, data.X.shape[0]
-        rows = np.unique(np.linspace(0, m - 1, num=min(m, 1024)).astype(np.intp))
-        X, Y = data.X[rows], data.Y[rows]
+        if isinstance(data.X, Source):
+            # a source: its first rows, one read; a bad row there is reported when training reaches it
+            rows = np.arange(min(m, 1024, data.block_size))
+            try:
+                X = data.block_inputs(data.X.read(0, len(rows)), 0)
+            except SourceError:
+                X = None
+        else:
+            rows = np.unique(np.linspace(0, m - 1, num=min(m, 1024)).astype(np.intp))
+            X = data.X[rows]
+        Y = data.Y[rows]
         with np.errstate(over="ignore", invalid="ignore"):
-            now = net.evaluate_prepared(X, Y, l2=self.l2 * len(rows) / m)["cost"]  # penalty λ/(2n)
+            now = math.nan if X is None else net.evaluate_prepared(X, Y, l2=self.l2 * len(rows) / m)["cost"]  # λ/(2n)
             z = np.zeros(Y.shape, dtype=net.dtype)
             zero = net.cost_function.value(z, net.g[-1].value(z), Y, net.g[-1])
         scale = max(c for c in (now, zero, 0.0) if math.isfinite(c))
         return scale if scale > 0 else 1.0
 
-    def run_epoch(self, step: Step, order: np.ndarray, callbacks: Sequence[Callback], last_good: dict) -> dict:
-        """One pass over the training examples in ``order``, a mini-batch step at a time.
+    def run_epoch(self, step: Step, batches: Iterable[np.ndarray], m: int, callbacks: Sequence[Callback],
+                  last_good: dict, begun: dict | None = None) -> dict:
+        """One pass over the ``m`` training examples, a mini-batch step for each of ``batches``
+        (row indices; ``epoch_batches``), continuing the sums of ``begun`` (a position inside the
+        epoch from a checkpoint) when given.
 
         Returns the epoch's record: the mean batch cost, for classifiers the fraction of
         examples classified right, and the learning rate. A NaN or infinite cost, a mean cost
         above ``cost_bound``, or parameters that are no longer finite after the last step,
         restore ``last_good`` and raise ``TrainingDiverged``."""
-        m, size = len(order), self.batch_size
-        n_batches = -(-m // size)
-        total, correct = 0.0, 0
-        for b in range(n_batches):
-            idx = order[b * size : (b + 1) * size]
+        n_batches = -(-m // self.batch_size)
+        begun = begun or {}
+        total, correct = float(begun.get("total", 0.0)), int(begun.get("correct", 0))
+        self.progress = {"batch": int(begun.get("batch", 0)), "total": total, "correct": correct}
+        for b, idx in enumerate(batches, start=self.progress["batch"]):
             cost, n_correct = step(idx)
             if not math.isfinite(cost):
                 self.diverged(last_good, f"the cost became {cost} in batch {b + 1}")
             total += cost * len(idx)
             correct += n_correct
+            self.progress = {"batch": b + 1, "total": total, "correct": correct}
             for cb in callbacks:
                 cb.on_batch_end(self, b, n_batches, cost)
         if not all(is_finite(p) for p in (*self.net.weights, *self.net.biases)):
@@ -255,7 +291,7 @@ class Trainer:
         return record
 
     def run(self, step: Step, data: TrainingData, callbacks: Sequence[Callback] = (),
-            checkpointer: Checkpointer | None = None, shuffle: bool = True,
+            checkpointer: Checkpointer | None = None, shuffle: bool | str = True,
             patience: int | None = None, keep_best: bool = False) -> History:
         """The epochs: shuffle (a permutation from ``rng``), ``run_epoch``, validation, callbacks,
         checkpoint; stop early after ``patience`` epochs without a lower validation cost (None:
@@ -284,20 +320,16 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked per batch
                 while self.epoch < self.epochs:
                     start = time.perf_counter()
-                    order = self.rng.permutation(m) if shuffle else np.arange(m)
-                    record = self.run_epoch(step, order, callbacks, last_good)
+                    begun, self.position = self.position, None
+                    with closing(self.epoch_batches(step, data, shuffle, begun)) as batches:
+                        record = self.run_epoch(step, batches, m, callbacks, last_good, begun)
+                    self.mid = None
                     stop = False
                     if data.X_val is not None:
-                        val = net.evaluate_prepared(data.X_val, data.Y_val)  # data cost, no penalty
+                        val = data.evaluate(net, data.X_val, data.Y_val)  # data cost, no penalty
                         if not math.isfinite(val["cost"]):
                             self.diverged(last_good, f"the validation cost became {val['cost']}")
-                        record["val_cost"] = val["cost"]
-                        if val["accuracy"] is not None:
-                            record["val_accuracy"] = val["accuracy"]
-                        since_best = self.track_validation(val["cost"], keep_best)
-                        if patience is not None and since_best >= patience:
-                            stop = True
-                            self.history.stop_reason = "early_stopping"
+                        stop = self.record_validation(record, val, keep_best, patience)
                     record["time"] = time.perf_counter() - start
                     self.history.records.append(record)
                     for cb in callbacks:
@@ -307,11 +339,16 @@ class Trainer:
                         checkpointer.write(self, last_good)
                     if stop:
                         break
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # keep the last whole epoch, or with shuffle="blocks" the last block start
             self.history.stop_reason = "interrupted"
-            self.restore(last_good)
+            kept = self.mid or last_good
+            self.restore(kept)
             if checkpointer is not None:
-                checkpointer.write(self, last_good)
+                checkpointer.write(self, kept)
+        except SourceError:  # a block that cannot be read or used: keep the last whole epoch
+            self.restore(last_good)
+            net.history = self.history
+            raise
         except TrainingDiverged as exc:  # the network is back at last_good: keep that on disk
             if checkpointer is not None:
                 resumed_state = last_good["epoch"] == self.resumed_epoch and os.path.exists(checkpointer.path)
@@ -324,6 +361,74 @@ class Trainer:
             net.weights, net.biases = best["weights"], best["biases"]
         net.history = self.history
         return self.history
+
+    def epoch_batches(self, step: Step, data: TrainingData, shuffle: bool | str,
+                      begun: dict | None = None) -> Iterator[np.ndarray]:
+        """One epoch's mini-batches, as row indices for ``step``: of a permutation of all the
+        rows from ``rng`` (``shuffle=True``), of the rows in order (False), or, for
+        ``shuffle="blocks"``, of ``sources.block_order``: each block is read once (on a
+        background thread, one block ahead) and handed to the step with ``step.use``, and a
+        batch that spans two blocks is gathered from both.
+
+        With "blocks", the state at the first batch boundary of each block is kept in ``mid``
+        with its ``position`` (the Generator's state when the epoch began, the block reached —
+        its index in the epoch's order — and the rows of it done); ``begun``, such a position
+        from a checkpoint, continues the epoch there."""
+        m, size = data.X.shape[0], self.batch_size
+        if shuffle != "blocks":
+            order = self.rng.permutation(m) if shuffle else np.arange(m)
+            for start in range(0, m, size):
+                yield order[start : start + size]
+            return
+        if begun is not None:
+            self.rng.bit_generator.state = begun["rng_state"]
+        epoch_state = self.rng.bit_generator.state
+        first, done = (int(begun["block"]), int(begun["row"])) if begun is not None else (0, 0)
+        spans, perms = block_order(self.rng, m, data.block_size)
+        for _ in range(first):  # (drawn as the interrupted epoch drew them)
+            next(perms)
+        Y, w = data.Y, data.sample_weight
+        pieces, n_pieces = [], 0  # the start of a batch that continues in the next block
+        idle = (np.empty((0, data.X.shape[1]), self.net.dtype), Y[:0], None)  # the step between blocks
+
+        def gathered():
+            step.use(*(None if parts[0] is None else np.concatenate(parts) for parts in zip(*pieces)))
+            return np.arange(n_pieces)
+
+        with BlockReader(data.X, spans[first:], data.block_inputs) as reader:
+            read = iter(reader)
+            for j in range(first, len(spans)):
+                start, X_block = next(read)  # (not zip: its result tuple would keep the last block alive)
+                perm = next(perms)
+                Y_block = Y[start : start + len(perm)]
+                w_block = None if w is None else w[start : start + len(perm)]
+                block = (X_block, Y_block, w_block)
+                at_row = done if j == first else 0
+                perm = perm[at_row:]
+                if n_pieces:  # complete the batch begun in the blocks before
+                    take = perm[: size - n_pieces]
+                    pieces.append(tuple(None if a is None else a[take] for a in block))
+                    n_pieces += len(take)
+                    if n_pieces < size:
+                        continue
+                    yield gathered()
+                    pieces, n_pieces, perm = [], 0, perm[len(take):]
+                    at_row += len(take)
+                self.mid = {**self.snapshot(), "position": {"rng_state": epoch_state, "block": j, "row": at_row,
+                                                            **self.progress}}
+                step.use(*block)
+                whole = len(perm) - len(perm) % size
+                for at in range(0, whole, size):
+                    yield perm[at : at + size]
+                if whole < len(perm):
+                    rest = perm[whole:]
+                    pieces = [tuple(None if a is None else a[rest] for a in block)]
+                    n_pieces = len(rest)
+                # let the block go before the next is taken (the reader then reads one more ahead)
+                X_block = block = None
+                step.use(*idle)
+        if n_pieces:
+            yield gathered()
 
     def resume(self, resume: PathLike | Checkpoint) -> None:
         """Continue from a checkpoint (a path or a loaded ``Checkpoint``): weights, optimizer
@@ -359,6 +464,7 @@ class Trainer:
             "rng_state": ckpt.meta["rng_state"],
             "history": ckpt.net.history,
             "best": best,
+            "position": self._check_position(ckpt.meta, where),
         })
         self.resumed_epoch = self.epoch
         reference = ckpt.meta.get("cost_reference")
@@ -366,6 +472,41 @@ class Trainer:
         self.cost_reference = float(reference) if isinstance(reference, (int, float)) else math.inf
         if ckpt.net.classes_ is not None:
             net.classes_ = ckpt.net.classes_
+
+    def _check_position(self, meta: dict, where: str) -> dict | None:
+        """A checkpoint's position inside an epoch (shuffle="blocks"), checked: it continues
+        only a run with the same shuffle, block_size and batch_size."""
+        position = meta.get("position")
+        if position is None:
+            return None
+        keys = ("block", "row", "batch", "correct")
+        try:
+            ok = all(isinstance(position[k], int) and position[k] >= 0 for k in keys)
+            ok = ok and isinstance(position["total"], (int, float))
+            np.random.PCG64().state = position["rng_state"] if ok else None
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{where} has an invalid position inside epoch {int(meta['epoch']) + 1}: expected "
+                             "rng_state, block, row, batch, total and correct")
+        saved = meta.get("settings") or {}
+        wanted = {k: self.settings.get(k) for k in ("shuffle", "block_size", "batch_size")}
+        if {k: saved.get(k) for k in wanted} != wanted:
+            given = ", ".join(f"{k}={saved.get(k)!r}" for k in wanted)
+            raise ValueError(f"{where} stopped inside epoch {int(meta['epoch']) + 1}: resume it with the same {given}")
+        return position
+
+    def record_validation(self, record: dict, val: dict, keep_best: bool, patience: int | None) -> bool:
+        """Put the validation cost (and accuracy) into the epoch's ``record``, track the best
+        epoch, and return whether early stopping ends the run (``patience`` epochs since it)."""
+        record["val_cost"] = val["cost"]
+        if val["accuracy"] is not None:
+            record["val_accuracy"] = val["accuracy"]
+        since_best = self.track_validation(val["cost"], keep_best)
+        if patience is not None and since_best >= patience:
+            self.history.stop_reason = "early_stopping"
+            return True
+        return False
 
     def track_validation(self, val_cost: float, keep_best: bool) -> int:
         """Note the epoch's validation cost; returns the epochs since the best one."""
@@ -390,13 +531,19 @@ class ReferenceStep:
         self.net, self.optimizer, self.l2 = net, optimizer, l2
         self.X, self.Y = X, Y
         self.sample_weight = sample_weight
+        self.n_examples = X.shape[0]
+
+    def use(self, X, Y, sample_weight=None) -> None:
+        """Take the rows ``idx`` from (X, Y) and these weights from now on: a block of the data
+        set in memory (``shuffle="blocks"``); λ stays that of the whole data set's n examples."""
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
 
     def __call__(self, idx):
         X_batch, Y_batch = self.X[idx], self.Y[idx]
         w_batch = None if self.sample_weight is None else self.sample_weight[idx]
         # λ belongs to the whole training set's cost J = (1/n) Σ C_x + λ/(2n) Σ‖W‖², so a batch
         # of m_b examples gets the penalty gradient (λ/n) W: backprop's λ' with λ'/m_b = λ/n.
-        l2_batch = self.l2 * len(X_batch) / len(self.X)
+        l2_batch = self.l2 * len(X_batch) / self.n_examples
         if w_batch is not None and not w_batch.sum() > 0:
             return 0.0, self._right(self.net._output(X_batch), Y_batch)  # all weights 0: no step
         grads = self.net._backprop(X_batch, Y_batch, l2_batch, w_batch)
@@ -434,11 +581,35 @@ class TrainingData:
     """What ``prepare`` makes of fit's arguments: a^0 rows (preprocessed, the network's dtype)
     and target rows for training and (optionally) validation, and the training sample weights."""
 
-    X: np.ndarray
+    X: np.ndarray | Source
     Y: np.ndarray
-    X_val: np.ndarray | None = None
+    X_val: np.ndarray | Source | None = None
     Y_val: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
+    #: For ``shuffle="blocks"`` (X and X_val are raw ``Source`` rows, prepared block by block).
+    block_size: int | None = None
+    net: Network | None = None
+
+    def block_inputs(self, block: np.ndarray, start: int, source: Source | None = None) -> np.ndarray:
+        """a^0 for rows ``start:`` of ``source`` (X) read as ``block``: checked, preprocessed;
+        a NaN is a ``SourceError`` naming its row (of the source)."""
+        source = self.X if source is None else source
+        try:
+            return self.net.prepare_inputs(block, source.name, source.row_numbers(start, start + len(block)))
+        except ValueError as exc:
+            raise SourceError(str(exc)) from None
+
+    def evaluate(self, net: Network, X: np.ndarray | Source, Y: np.ndarray) -> dict:
+        """``net.evaluate_prepared`` on X, a^0 rows or a ``Source`` (then block by block: the
+        cost is the mean over all rows of the blocks' mean costs weighted by their rows)."""
+        if not isinstance(X, Source):
+            return net.evaluate_prepared(X, Y)
+        m, total, right = X.shape[0], 0.0, 0
+        for start, stop in blocks(m, self.block_size):
+            part = net.evaluate_prepared(self.block_inputs(X.read(start, stop), start, X), Y[start:stop])
+            total += part["cost"] * (stop - start)
+            right += round((part["accuracy"] or 0.0) * (stop - start))
+        return {"cost": total / m, "accuracy": right / m if targets.is_classifier(net) else None}
 
 
 def prepare(net: Network, X: ArrayLike, y: ArrayLike, validation: tuple[ArrayLike, ArrayLike] | float | None = None,
@@ -479,9 +650,66 @@ def prepare(net: Network, X: ArrayLike, y: ArrayLike, validation: tuple[ArrayLik
         raise
 
 
-def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
-    """Hold out ``fraction`` of the rows as validation data (by index; stratified by class when
-    every class has two examples)."""
+def prepare_blocks(net: Network, X: Any, y: ArrayLike, validation: tuple[Any, ArrayLike] | float | None = None,
+                   sample_weight: ArrayLike | None = None, seed: int | None = None,
+                   block_size: int | None = None) -> TrainingData:
+    """``prepare`` for ``shuffle="blocks"``: X (and a validation X) stay row-sliceable sources,
+    read and prepared block by block as training reaches them (``TrainingData.block_inputs``);
+    only their shapes are checked here. Labels/targets are read whole and encoded."""
+    source = _input_source(net, X, "X")
+    had_classes = net.classes_ is not None
+    try:
+        Y = targets.prepare(net, np.asarray(y), fit_classes=True)
+        if Y.shape[0] != source.shape[0]:
+            raise ValueError(f"X has {source.shape[0]} examples but y has {Y.shape[0]}; they must match")
+        if Y.shape[1] != net.sizes[-1]:
+            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+        check_finite(Y, "y")
+        net.cost_function.check_targets(Y)
+        block_size = default_block_size(source.n_features) if block_size is None else block_size
+        data = TrainingData(source, Y, sample_weight=check_sample_weight(sample_weight, source.shape[0]),
+                            block_size=block_size, net=net)
+        if isinstance(validation, (float, int)) and not isinstance(validation, bool):
+            train, val = _split(net, Y, validation, seed)
+            train, val = np.sort(train), np.sort(val)
+            w = data.sample_weight
+            data.X, data.Y, data.sample_weight = source.subset(train), Y[train], None if w is None else w[train]
+            data.X_val, data.Y_val = source.subset(val), Y[val]
+        elif validation is not None:
+            try:
+                X_val, y_val = validation
+            except (TypeError, ValueError):
+                raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+            data.X_val = _input_source(net, X_val, "validation X")
+            data.Y_val = targets.prepare(net, np.asarray(y_val))
+            if data.Y_val.shape[0] != data.X_val.shape[0]:
+                raise ValueError("validation X and y have different lengths")
+            net.cost_function.check_targets(data.Y_val)
+        return data
+    except ValueError:
+        if not had_classes:
+            net.classes_ = None  # a failed fit leaves the network as it was
+        raise
+
+
+def _input_source(net: Network, X: Any, name: str) -> Source:
+    """X as a ``Source`` of raw inputs for ``net``, its shape checked (nothing read)."""
+    if X is None:
+        raise ValueError(f"{name} is None; expected an array of shape (n_samples, {net.sizes[0]})")
+    source = Source(X if is_source(X) else np.asarray(X), name=name)
+    if np.dtype(source.array.dtype).kind not in "biuf":
+        raise ValueError(f"{name} must be numeric (an array of numbers), got dtype {source.array.dtype}")
+    if source.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (0 rows); expected at least one example")
+    if source.n_features != net.sizes[0]:
+        raise ValueError(f"{name} has {source.n_features} features per example but the network's input layer "
+                         f"has {net.sizes[0]}; expected shape (n_samples, {net.sizes[0]})")
+    return source
+
+
+def _split(net, Y: np.ndarray, fraction, seed) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) row indices: ``fraction`` held out, stratified by class when every
+    class has two examples."""
     from sklearn.model_selection import train_test_split
 
     fraction = float(fraction)
@@ -489,11 +717,17 @@ def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
         raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
     stratify = None
     if targets.is_classifier(net):
-        labels = targets.predicted_index(data.Y)  # the class of each target row
+        labels = targets.predicted_index(Y)  # the class of each target row
         counts = np.bincount(labels)
         if counts[counts > 0].min() >= 2:
             stratify = labels
-    train, val = train_test_split(np.arange(data.X.shape[0]), test_size=fraction, random_state=seed, stratify=stratify)
+    return train_test_split(np.arange(Y.shape[0]), test_size=fraction, random_state=seed, stratify=stratify)
+
+
+def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
+    """Hold out ``fraction`` of the rows as validation data (by index; stratified by class when
+    every class has two examples)."""
+    train, val = _split(net, data.Y, fraction, seed)
     w = data.sample_weight
     return TrainingData(data.X[train], data.Y[train], data.X[val], data.Y[val], None if w is None else w[train])
 
@@ -518,7 +752,8 @@ def fit(
     optimizer: str | Optimizer = defaults.FIT["optimizer"],
     l2: float = defaults.FIT["l2"],
     validation: tuple[ArrayLike, ArrayLike] | float | None = None,
-    shuffle: bool = True,
+    shuffle: bool | str = True,
+    block_size: int | None = None,
     seed: int | np.random.Generator | None = None,
     callbacks: Iterable[Callback] = (),
     early_stopping: bool = False,
@@ -531,6 +766,7 @@ def fit(
     engine: str = "auto",
     sample_weight: ArrayLike | None = None,
     verbose: int = 0,
+    client: Any = None,
     **optimizer_options: Any,
 ) -> History:
     """Train ``net`` by mini-batch gradient descent; see the module docstring, and
@@ -552,11 +788,18 @@ def fit(
     (``Network.backward`` plus the optimizer), "fast" (``fastpath``, same updates to rounding) or
     "auto". ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
     ``batch_size=None`` is full-batch gradient descent: one step per epoch over all the rows.
+    ``shuffle="blocks"`` streams X (any row-sliceable source) in blocks of ``block_size`` rows
+    (default ``defaults.BLOCK_BYTES`` of float32 inputs; see the module docstring); the
+    full-batch methods read X whole, as before.
     ``optimizer="lbfgs"`` or ``"cg"`` (Polak–Ribière conjugate gradient) minimise J over the flat
     parameter vector with ``scipy.optimize.minimize`` instead (``deltaprop.fullbatch``): each epoch
     is one iteration on all the rows, ``tol=`` (default 1e-5) stops once max |∂J/∂θ| ≤ tol, there
     is no learning rate, batch_size, shuffle and engine do not apply, and a resumed run restarts
     the method from the checkpoint's weights (its curvature memory is not saved).
+    With a Dask array X, a full-batch method (lbfgs, cg, or ``batch_size=None``) and a
+    ``dask.distributed`` Client (``client=``, or the running one), the cost and gradient are
+    per-chunk sums on the workers (``deltaprop.distributed``), bit-identical for any number of
+    workers; without a Client, X is read as any other source.
     ``verbose``: 0 shows nothing (the default), 1 one live progress bar (``progress.ProgressBar``),
     2 one plain line per epoch on stdout (``progress.EpochLines``). Returns the History (also
     stored as ``net.history``). A keyword argument that neither fit nor the chosen optimizer
@@ -567,6 +810,8 @@ def fit(
     """
     epochs = _check_int("epochs", epochs)
     batch_size = None if batch_size is None else _check_int("batch_size", batch_size)
+    shuffle = _check_shuffle(shuffle, block_size)
+    block_size = None if block_size is None else _check_int("block_size", block_size)
     patience = _check_int("patience", patience)
     verbose = _check_verbose(verbose)
     l2 = check_l2(l2)
@@ -574,16 +819,37 @@ def fit(
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
     seed_int = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
     rng = as_generator(seed)
-    data = prepare(net, X, y, validation, sample_weight, seed_int)
+    full_batch = isinstance(opt, FullBatch)
+    cluster = None
+    if full_batch or batch_size is None:
+        from . import distributed  # (light: Dask is imported only for a Dask X)
+
+        if distributed.is_dask_array(X) and distributed.running_client(client) is not None:
+            cluster = distributed
+        elif client is not None:
+            raise ValueError("client= is for a Dask array X with a full-batch method (lbfgs, cg or batch_size=None)")
+    elif client is not None:
+        raise ValueError("client= takes the full-batch methods (lbfgs, cg or batch_size=None); mini-batches "
+                         "stream a Dask X's blocks with shuffle='blocks'")
+    if cluster is not None:
+        data = cluster.prepare(net, X, y, validation, sample_weight, client)
+    elif shuffle == "blocks" and not full_batch:
+        if batch_size is None:
+            raise ValueError("shuffle='blocks' trains on mini-batches: give batch_size (None makes one batch of "
+                             "all the rows, which would read the whole source into memory)")
+        data = prepare_blocks(net, X, y, validation, sample_weight, seed_int, block_size)
+    else:
+        data = prepare(net, X, y, validation, sample_weight, seed_int)
     if early_stopping and data.X_val is None:
         raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
-    full_batch = isinstance(opt, FullBatch)
     if full_batch:
         batch_size, shuffle = None, False
     settings = {
         "epochs": epochs, "batch_size": batch_size, "optimizer": opt.name, **opt.hyperparameters(),
-        "l2": l2, "shuffle": bool(shuffle), "seed": seed_int,
+        "l2": l2, "shuffle": shuffle, "seed": seed_int,
     }
+    if shuffle == "blocks":
+        settings["block_size"] = data.block_size
     if full_batch:
         from .fullbatch import FullBatchTrainer
 
@@ -602,12 +868,23 @@ def fit(
         from .progress import EpochLines, ProgressBar
 
         callbacks.append(ProgressBar() if verbose == 1 else EpochLines())
+    if cluster is not None:
+        try:
+            step = None if full_batch else cluster.full_batch_step(data, net, opt, l2)
+            run = dict(callbacks=callbacks, checkpointer=checkpointer,
+                       patience=patience if early_stopping else None, keep_best=keep_best)
+            return trainer.run(data, **run) if full_batch else trainer.run(step, data, shuffle=False, **run)
+        finally:
+            data.close()
     if full_batch:
         return trainer.run(data, callbacks=callbacks, checkpointer=checkpointer,
                            patience=patience if early_stopping else None, keep_best=keep_best)
-    step = make_step(engine, net, opt, l2, data.X, data.Y, batch_size, data.sample_weight)
+    X_step = data.X
+    if isinstance(X_step, Source):  # the step takes its rows from each block (step.use); until then,
+        X_step = np.broadcast_to(np.zeros(net.sizes[0], net.dtype), X_step.shape)  # n rows, no memory
+    step = make_step(engine, net, opt, l2, X_step, data.Y, batch_size, data.sample_weight)
     return trainer.run(
-        step, data, callbacks=callbacks, checkpointer=checkpointer, shuffle=bool(shuffle),
+        step, data, callbacks=callbacks, checkpointer=checkpointer, shuffle=shuffle,
         patience=patience if early_stopping else None, keep_best=keep_best,
     )
 
@@ -674,6 +951,16 @@ def _unexpected(name: str, optimizer, takes: tuple) -> str:
         return f"{message}; use {RENAMED[name]}={_NOTES.get(name, '')} {valid}"
     close = difflib.get_close_matches(name, FIT_KEYWORDS + takes, n=1)
     return f"{message}{f'; did you mean {close[0]}=?' if close else ''} {valid}"
+
+
+def _check_shuffle(shuffle, block_size) -> bool | str:
+    """"blocks", or True/False (anything else by its truth value, as before); ``block_size``
+    only with "blocks"."""
+    if isinstance(shuffle, str) and shuffle != "blocks":
+        raise ValueError(f"shuffle must be True, False or 'blocks', got {shuffle!r}")
+    if block_size is not None and shuffle != "blocks":
+        raise ValueError(f"block_size={block_size!r} applies only with shuffle='blocks' (shuffle is {shuffle!r})")
+    return shuffle if shuffle == "blocks" else bool(shuffle)
 
 
 def _check_verbose(verbose) -> int:

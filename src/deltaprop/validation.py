@@ -80,10 +80,11 @@ def check_sample_weight(sample_weight: ArrayLike | None, m: int) -> np.ndarray |
 
 
 def check_inputs(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X",
-                 feature_names: Sequence[str] | None = None) -> np.ndarray:
+                 feature_names: Sequence[str] | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """X as a (m, n_features) array of ``dtype`` with m ≥ 1 and only finite values; the message
     for a NaN or infinity gives its [row, column] (and the column's name from ``feature_names``,
-    when given)."""
+    when given); ``rows`` numbers X's rows for that message (a block of a larger source: the
+    rows of the source it holds)."""
     expected = f"expected an array of shape (n_samples, {n_features})"
     if X is None:
         raise ValueError(f"{name} is None; {expected}")
@@ -109,8 +110,9 @@ def check_inputs(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X
         row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
         names = list(feature_names) if feature_names is not None else []
         feature = f" (feature {names[col]!r})" if col < len(names) else ""
+        where = row if rows is None else int(rows[row])
         raise ValueError(
-            f"{name} contains {X[row, col]} at [{row}, {col}]{feature}; NaN and infinity are not allowed"
+            f"{name} contains {X[row, col]} at [{where}, {col}]{feature}; NaN and infinity are not allowed"
         )
     return X
 

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .explain import NOTATION_CHOICES, explain
+from .gradcheck import model_network
 from .explain.mathdoc import CDOT, EQ, FINAL_DIGITS, MINUS, PLUS, M, num, paren
 from .explain.notation import get_notation
 
@@ -47,18 +48,9 @@ def _ipywidgets():
     return ipywidgets
 
 
-def _network(model):
-    """The Network of a model: itself, or a fitted estimator's ``network_``."""
-    return getattr(model, "network_", model)
-
-
-def _explanation_html(e) -> str:
-    """The explanation's own HTML (MathML), else its Markdown through the report's renderer."""
-    if hasattr(e, "_repr_html_"):
-        return e._repr_html_()
-    from .report.mathhtml import markdown_to_html
-
-    return markdown_to_html(e.to_markdown())
+def _explanation_html(e: Explanation) -> str:
+    """The explanation's HTML (MathML)."""
+    return e._repr_html_()
 
 
 def _math_html(m: M) -> str:
@@ -188,8 +180,9 @@ def nudge(net: Any, X: ArrayLike, Y: ArrayLike, weight: tuple[int, int, int] | N
     weight and of ten times its gradient). The network passed in is never changed: the slider
     moves a float64 copy's weight."""
     ipw = _ipywidgets()
-    first = explain(net, X, Y, weight=weight, bias=bias, sample=sample, notation=notation, l2=l2)  # checks everything
-    work = _network(net).copy(dtype="float64")
+    network, X = model_network(net, X, "nudge")  # a Network, or an estimator's (X checked as its predict does)
+    first = explain(network, X, Y, weight=weight, bias=bias, sample=sample, notation=notation, l2=l2)  # checks the rest
+    work = network.copy(dtype="float64")
     return Nudge(ipw, work, X, Y, first, span, first.notation, first.l2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -241,6 +242,7 @@ def train(
     patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']}).", metavar="INTEGER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786): the training rows go to its workers once, and each iteration's cost and gradient are sums over their chunks there (lbfgs, cg or --batch-size all only; the same weights as without it, to rounding).", metavar="ADDRESS"),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
     from ..rundir import RunDirectory
@@ -257,7 +259,7 @@ def train(
     run_dir = RunDirectory(out)
     try:
         with run_dir, blas_threads(threads):  # one run at a time in --out, for the whole command
-            _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts)
+            _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask)
     except KeyboardInterrupt:  # outside the training loop: while loading, or saving the results
         fail_interrupted(out, interrupts.terminated, run_dir.committed)
     finally:
@@ -361,7 +363,38 @@ def _run_id_of(path: Path):
     return meta.get("run_id") if isinstance(meta, dict) else None
 
 
-def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts):
+def check_dask(address: str | None, opts: dict) -> None:
+    """``--dask`` takes the full-batch methods only (mini-batches cannot pay for a round trip)."""
+    if address is not None and str(opts["optimizer"]).lower() not in FULL_BATCH and opts["batch_size"] != "all":
+        fail(f"--dask trains with full-batch methods only (--optimizer lbfgs or cg, or --batch-size all); "
+             f"--optimizer {opts['optimizer']} with --batch-size {opts['batch_size']} takes mini-batches")
+
+
+def dask_client(address: str):
+    """``--dask ADDRESS``: a Client of that cluster (the caller closes it)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        fail("--dask needs dask.distributed: pip install 'deltaprop[scale]'")
+    try:
+        return Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        fail(f"--dask: cannot reach a Dask scheduler at {address!r} ({plain(str(exc)).splitlines()[0]})")
+
+
+def fit_on_dask(client, net, X, y, **kwargs):
+    """``distributed.fit`` with the training rows sent to the workers once, a chunk per worker."""
+    import dask.array as da
+
+    from .. import distributed
+
+    n_workers = max(1, len(client.scheduler_info()["workers"]))
+    rows = -(-len(X) // n_workers)
+    X = client.persist(da.from_array(np.asarray(X), chunks=(rows, -1)))
+    return distributed.fit(net, X, y, client=client, **kwargs)
+
+
+def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask=None):
     """The run, with ``run_dir`` (a held ``RunDirectory``): load, train, write the files as one."""
     from ..datasets import load_dataset
     from ..modelfile import load_checkpoint, save
@@ -383,6 +416,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
         resumed = load_checkpoint(checkpoint_path)
         resume_meta = resumed.meta
     opts = resolve_options(given, resume_meta)
+    check_dask(dask, opts)
     if resumed is not None and opts["task"] is None:  # a run recorded before --task: its own network says
         opts["task"] = "classification" if resumed.net.classes_ is not None else "regression"
     run_id = (resume_meta or {}).get("run_id") or new_run_id()  # a resumed run keeps its id
@@ -439,10 +473,15 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
     callbacks += [ParameterSnapshots()] if snapshots.wanted(net) else []  # the report's boundary over epochs
     callbacks += [] if quiet else [ProgressDisplay(progress) if interactive else EpochLines()]
+    client = None if dask is None else dask_client(dask)
+    if client is not None:
+        con.print(f"on the Dask cluster at {dask} ({len(client.scheduler_info()['workers'])} workers): "
+                  "cost and gradient summed over the training chunks there", markup=False)
+    train_fit = fit if client is None else functools.partial(fit_on_dask, client)
     try:
         if progress is not None:
             progress.start()
-        history = fit(
+        history = train_fit(
             net, ds.X_train, ds.labels(ds.y_train),
             epochs=opts["epochs"], batch_size=None if opts["batch_size"] == "all" else opts["batch_size"],
             learning_rate=opts["learning_rate"], optimizer=opts["optimizer"], l2=opts["l2"],
@@ -463,6 +502,8 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     finally:
         if progress is not None:
             progress.stop()
+        if client is not None:
+            client.close()
 
     if history.stop_reason == "interrupted":
         con.print(

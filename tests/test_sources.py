@@ -1,0 +1,347 @@
+"""Row-sliceable sources and ``fit(..., shuffle="blocks")``: the block order, identical weights
+from every source, memory, per-block checks, the reader thread and streaming statistics."""
+
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+from deltaprop.modelfile import load_checkpoint
+from deltaprop.preprocessing import Preprocessing
+from deltaprop.sources import SourceError, block_order
+from deltaprop.training import Callback, ReferenceStep
+
+N, FEATURES = 1000, 6
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, FEATURES)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    return X, y
+
+
+def new_net():
+    return dp.Network([FEATURES, 5, 3], dtype="float32", seed=1)
+
+
+class Logged:
+    """A row-sliceable source (shape, dtype, __getitem__) that notes every read."""
+
+    def __init__(self, X, fail_at=None):
+        self.X, self.shape, self.dtype = X, X.shape, X.dtype
+        self.reads, self.fail_at = [], fail_at
+
+    def __getitem__(self, key):
+        assert isinstance(key, slice), f"a source is read by slices, got {key!r}"
+        self.reads.append((key.start, key.stop))
+        if self.fail_at is not None and key.start <= self.fail_at < key.stop:
+            raise OSError("disk gone")
+        return self.X[key]
+
+
+def order_of(seed, n, block_size):
+    spans, perms = block_order(np.random.default_rng(seed), n, block_size)
+    return np.concatenate([start + perm for (start, _), perm in zip(spans, perms)])
+
+
+@pytest.mark.parametrize("n, block_size", [(1000, 150), (7, 3), (5, 10), (64, 64)])
+def test_block_order_is_a_function_of_seed_rows_and_block_size_visiting_every_row_once(n, block_size):
+    order = order_of(3, n, block_size)
+    assert np.array_equal(order, order_of(3, n, block_size))  # the same three arguments: the same order
+    assert np.array_equal(np.sort(order), np.arange(n))  # every row once
+    spans, _ = block_order(np.random.default_rng(3), n, block_size)
+    assert sorted(spans) == [(s, min(s + block_size, n)) for s in range(0, n, block_size)]
+    at = 0
+    for start, stop in spans:  # each block's rows come together
+        assert set(order[at : at + stop - start]) == set(range(start, stop))
+        at += stop - start
+    if n > 10:
+        assert not np.array_equal(order, order_of(4, n, block_size))
+        assert not np.array_equal(order, np.arange(n))
+
+
+@pytest.mark.parametrize("batch_size, block_size", [(32, 150), (64, 20), (50, 50)])
+def test_blocks_cut_the_epoch_order_into_batches_as_shuffle_true_cuts_its_permutation(data, batch_size, block_size):
+    """Batches that span two (or more) blocks included: the same steps as a hand-written loop."""
+    X, y = data
+    net = new_net()
+    net.fit(X, y, epochs=2, batch_size=batch_size, shuffle="blocks", block_size=block_size, seed=5,
+            engine="reference", l2=0.5)
+    manual = new_net()
+    manual.classes_ = net.classes_
+    Y = dp.one_hot(y, 3).astype(np.float32)
+    opt = dp.optimizers.get_optimizer("sgd")
+    step = ReferenceStep(manual, opt, 0.5, X, Y, batch_size)
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        spans, perms = block_order(rng, N, block_size)
+        order = np.concatenate([start + perm for (start, _), perm in zip(spans, perms)])
+        for at in range(0, N, batch_size):
+            step(order[at : at + batch_size])
+    for a, b in zip([*net.weights, *net.biases], [*manual.weights, *manual.biases]):
+        assert np.array_equal(a, b)
+
+
+def _sources(X, tmp_path):
+    yield "in RAM", X
+    np.save(tmp_path / "X.npy", X)
+    yield "memmap", np.load(tmp_path / "X.npy", mmap_mode="r")
+    try:
+        import h5py
+    except ImportError:
+        yield "h5py", None
+    else:
+        with h5py.File(tmp_path / "X.h5", "w") as f:
+            f.create_dataset("X", data=X, chunks=(97, FEATURES))
+        yield "h5py", h5py.File(tmp_path / "X.h5", "r")["X"]
+    try:
+        import zarr
+    except ImportError:
+        yield "zarr", None
+    else:
+        z = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, dtype="f4", chunks=(77, 4))
+        z[:] = X
+        yield "zarr", zarr.open_array(str(tmp_path / "X.zarr"), mode="r")
+    try:
+        import dask.array as da
+    except ImportError:
+        yield "dask", None
+    else:
+        yield "dask", da.from_array(X, chunks=(113, 5))
+
+
+@pytest.mark.parametrize("validation", [None, 0.2])
+def test_every_source_gives_identical_weights_after_two_epochs(data, tmp_path, validation):
+    X, y = data
+    results = {}
+    for name, source in _sources(X, tmp_path):
+        if source is None:
+            continue  # its package is not installed
+        net = new_net()
+        history = net.fit(source, y, epochs=2, batch_size=32, optimizer="adam", shuffle="blocks", block_size=150,
+                          seed=7, validation=validation)
+        results[name] = ([*net.weights, *net.biases], history["cost"], [r.get("val_cost") for r in history.records])
+    assert len(results) >= 2
+    reference = results.pop("in RAM")
+    for name, (params, costs, val_costs) in results.items():
+        assert all(np.array_equal(a, b) for a, b in zip(params, reference[0])), name
+        assert costs == reference[1] and val_costs == reference[2], name
+
+
+def test_the_source_is_read_block_by_block_each_block_once_an_epoch_in_ascending_slices(data):
+    X, y = data
+    source = Logged(X)
+    dp.Network([FEATURES, 5, 3], seed=1).fit(source, y, epochs=2, batch_size=16, shuffle="blocks", block_size=150,
+                                             seed=0)
+    first, *blocks = source.reads
+    assert first == (0, 150)  # the divergence reference: the first ≤ 1024 rows of the first block, one read
+    spans = [(s, min(s + 150, N)) for s in range(0, N, 150)]
+    assert sorted(blocks[: len(spans)]) == spans and sorted(blocks[len(spans):]) == spans
+    assert blocks[: len(spans)] != blocks[len(spans):]  # another block order in epoch 2
+
+
+def test_a_nan_in_the_last_block_is_reported_only_when_reached_naming_its_row(data):
+    X, y = data
+    X = X.copy()
+    spans, _ = block_order(np.random.default_rng(0), N, 100)
+    last = spans[-1][0] + 17  # a row of the block the epoch reaches last
+    X[last, 4] = np.nan
+
+    class Count(Callback):
+        batches = 0
+
+        def on_batch_end(self, trainer, batch, n_batches, cost):
+            Count.batches += 1
+
+    net = new_net()
+    before = [W.copy() for W in net.weights]
+    with pytest.raises(SourceError, match=rf"^X contains nan at \[{last}, 4\]; NaN and infinity are not allowed$"):
+        net.fit(X, y, epochs=1, batch_size=10, shuffle="blocks", block_size=100, seed=0, callbacks=[Count()])
+    assert Count.batches == 90  # the nine blocks before it trained
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, before))  # back to the last whole epoch
+
+
+def _readers():
+    return [t for t in threading.enumerate() if t.name == "deltaprop-block-reader"]
+
+
+def test_a_read_error_is_raised_in_the_training_thread_and_the_reader_ends(data):
+    X, y = data
+    with pytest.raises(SourceError, match=r"^reading rows 500–599 of X \(Logged\) failed: OSError: disk gone$"):
+        new_net().fit(Logged(X, fail_at=550), y, epochs=1, batch_size=10, shuffle="blocks", block_size=100, seed=0)
+    assert not _readers()
+
+
+def test_ctrl_c_mid_epoch_ends_the_reader_and_keeps_the_state_at_the_latest_block_start(data):
+    X, y = data
+
+    class Interrupt(Callback):
+        def on_batch_end(self, trainer, batch, n_batches, cost):
+            if trainer.epoch == 1 and batch == 35:
+                raise KeyboardInterrupt
+
+    net = new_net()
+    history = net.fit(X, y, epochs=3, batch_size=10, shuffle="blocks", block_size=100, seed=0, callbacks=[Interrupt()])
+    assert history.stop_reason == "interrupted" and len(history) == 1
+    assert not _readers()
+    # the network holds the state after batch 30 of epoch 2 (the start of its fourth block)
+    assert not any(np.array_equal(a, b) for a, b in zip(net.weights, _after_one_epoch(X, y)))
+
+
+def _after_one_epoch(X, y):
+    once = new_net()
+    once.fit(X, y, epochs=1, batch_size=10, shuffle="blocks", block_size=100, seed=0)
+    return once.weights
+
+
+def test_fit_on_a_200_mb_memmap_traces_far_less_memory_than_its_size(tmp_path):
+    rows, features = 66_000, 784  # 207 MB of float32
+    mm = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float32, shape=(rows, features))
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, 8192):
+        mm[start : start + 8192] = rng.random((min(8192, rows - start), features), dtype=np.float32)
+    mm.flush()
+    del mm
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    y = rng.integers(0, 2, rows)
+    net = dp.Network([features, 4, 2], dtype="float32", seed=0)
+    import sklearn.model_selection  # noqa: F401  (the split's import is not the data's memory)
+
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        net.fit(X, y, epochs=1, batch_size=512, shuffle="blocks", block_size=2048, seed=0, validation=0.1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - start < 0.25 * X.nbytes, f"{(peak - start) / 2**20:.0f} MiB traced for {X.nbytes / 2**20:.0f} MiB"
+
+
+def test_standardize_statistics_in_one_streaming_pass_are_stable_on_a_large_offset():
+    rng = np.random.default_rng(0)
+    X = 1e8 + rng.normal(size=(5000, 3)) * np.array([1.0, 1e-3, 10.0])
+    source = Logged(X)
+    prep = Preprocessing("standardize").fit(source, block_size=700)
+    assert sorted(source.reads) == [(s, min(s + 700, 5000)) for s in range(0, 5000, 700)]  # one pass
+    np.testing.assert_allclose(prep.mean, np.mean(X, axis=0, dtype=np.float64), rtol=1e-14)
+    np.testing.assert_allclose(prep.scale, np.std(X, axis=0, dtype=np.float64), rtol=2e-6)
+    # data of one block: exactly what fitting all of it in memory gives
+    assert Preprocessing("standardize").fit(X, block_size=5000) == Preprocessing("standardize").fit(X)
+
+
+def test_streaming_statistics_of_extreme_columns_and_the_pixel_maximum():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(900, 2))
+    X[600:, 0] *= 1e200  # a column that becomes extreme in a later block: rescaled, exactly
+    whole = Preprocessing("standardize").fit(X, block_size=900)
+    streamed = Preprocessing("standardize").fit(Logged(X), block_size=250)
+    np.testing.assert_allclose(streamed.mean, whole.mean, rtol=1e-12)
+    np.testing.assert_allclose(streamed.scale, whole.scale, rtol=1e-12)
+    pixels = rng.integers(0, 200, size=(900, 4)).astype(np.uint8)
+    pixels[777, 2] = 254
+    assert Preprocessing("scale").fit(Logged(pixels), block_size=100).max_value == 254.0
+
+
+def test_preprocessed_training_from_a_source_checks_blocks_with_their_rows(data, tmp_path):
+    X, y = data
+    np.save(tmp_path / "X.npy", X.astype(np.float64) * 1e3 + 5)
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    net, same = new_net(), new_net()
+    net.preprocessing = Preprocessing("standardize").fit(mm, block_size=128)
+    same.preprocessing = Preprocessing("standardize").fit(np.array(mm), block_size=128)
+    net.fit(mm, y, epochs=1, batch_size=32, shuffle="blocks", block_size=128, seed=0)
+    same.fit(np.array(mm), y, epochs=1, batch_size=32, shuffle="blocks", block_size=128, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, same.weights))
+
+
+def test_shuffle_and_block_size_are_checked(data):
+    X, y = data
+    net = new_net()
+    with pytest.raises(ValueError, match=r"^shuffle must be True, False or 'blocks', got 'block'$"):
+        net.fit(X, y, shuffle="block")
+    with pytest.raises(ValueError, match=r"^block_size=100 applies only with shuffle='blocks' \(shuffle is True\)$"):
+        net.fit(X, y, block_size=100)
+    with pytest.raises(ValueError, match=r"^block_size must be an integer ≥ 1, got 0$"):
+        net.fit(X, y, shuffle="blocks", block_size=0)
+    with pytest.raises(ValueError, match=r"^shuffle='blocks' trains on mini-batches: give batch_size"):
+        net.fit(X, y, shuffle="blocks", batch_size=None)
+    with pytest.raises(ValueError, match=r"^X has 5 features per example but the network's input layer has 6"):
+        net.fit(X[:, :5], y, shuffle="blocks")
+
+
+def test_evaluate_and_predict_read_a_source_block_by_block(data, monkeypatch):
+    from deltaprop import defaults
+
+    X, y = data
+    net = new_net()
+    net.fit(X, y, epochs=2, seed=0)
+    monkeypatch.setattr(defaults, "BLOCK_BYTES", 4 * FEATURES * 300)  # blocks of 300 rows
+    source = Logged(X)
+    assert np.array_equal(net.predict(source), net.predict(X))
+    assert source.reads == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert np.array_equal(net.predict_proba(Logged(X)), net.predict_proba(X))
+    streamed, whole = net.evaluate(Logged(X), y, l2=0.3), net.evaluate(X, y, l2=0.3)
+    assert streamed["accuracy"] == whole["accuracy"]
+    assert streamed["cost"] == pytest.approx(whole["cost"], rel=1e-12)
+    bad = X.copy()
+    bad[712, 1] = np.inf
+    with pytest.raises(ValueError, match=r"^X contains inf at \[712, 1\]; NaN and infinity are not allowed$"):
+        net.predict(Logged(bad))
+
+
+def test_a_dask_array_on_a_distributed_client_gives_the_in_ram_weights(data):
+    pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    import dask.array as da
+
+    X, y = data
+    in_ram = new_net()
+    in_ram.fit(X, y, epochs=2, batch_size=32, shuffle="blocks", block_size=150, seed=7)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None):
+        net = new_net()
+        net.fit(da.from_array(X, chunks=(113, 5)).persist(), y, epochs=2, batch_size=32, shuffle="blocks",
+                block_size=150, seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, in_ram.weights))
+
+
+def test_resuming_a_block_shuffled_run_from_an_epoch_checkpoint_is_bit_identical(data, tmp_path):
+    X, y = data
+    kw = {"batch_size": 32, "optimizer": "adam", "shuffle": "blocks", "block_size": 150, "seed": 3}
+    whole = new_net()
+    whole.fit(X, y, epochs=3, **kw)
+    first = new_net()
+    first.fit(X, y, epochs=1, checkpoint=tmp_path / "run.ckpt", **kw)
+    resumed = new_net()
+    history = resumed.fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **kw)
+    assert len(history) == 3 and history.records[0] == first.history.records[0]
+    assert all(np.array_equal(a, b) for a, b in zip([*resumed.weights, *resumed.biases], [*whole.weights, *whole.biases]))
+
+
+def test_ctrl_c_in_the_middle_of_epoch_two_then_resume_is_bit_identical_to_an_uninterrupted_run(data, tmp_path):
+    X, y = data
+    kw = {"batch_size": 32, "optimizer": "adam", "shuffle": "blocks", "block_size": 150, "seed": 3}
+    whole = new_net()
+    whole.fit(X, y, epochs=3, **kw)
+
+    class Interrupt(Callback):
+        def on_batch_end(self, trainer, batch, n_batches, cost):
+            if trainer.epoch == 1 and batch == 20:
+                raise KeyboardInterrupt
+
+    stopped = new_net()
+    history = stopped.fit(X, y, epochs=3, checkpoint=tmp_path / "run.ckpt", callbacks=[Interrupt()], **kw)
+    assert history.stop_reason == "interrupted" and len(history) == 1
+    position = load_checkpoint(tmp_path / "run.ckpt").meta["position"]
+    assert position["batch"] > 0 and position["block"] > 0  # inside epoch 2, not at its start
+    resumed = new_net()
+    history = resumed.fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **kw)
+    assert [r["cost"] for r in history.records] == whole.history["cost"]
+    assert all(np.array_equal(a, b) for a, b in zip([*resumed.weights, *resumed.biases], [*whole.weights, *whole.biases]))
+    with pytest.raises(ValueError, match=r"stopped inside epoch 2: resume it with the same shuffle='blocks', "
+                                         r"block_size=150, batch_size=32$"):
+        new_net().fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **{**kw, "block_size": 100})
