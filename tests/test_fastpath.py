@@ -445,3 +445,66 @@ def test_same_final_cost_and_weights_as_pytorch():
     assert history["cost"][-1] < history["cost"][0]  # it did learn
     for p, t in zip(params_of(net), torch_params):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- full-batch evaluation
+def _flat_costs(net, X, Y, l2, sample_weight=None):
+    """fullbatch.FlatCost with engine="fast" (on ``net``) and "reference" (on a copy)."""
+    from deltaprop.fullbatch import FlatCost
+    from deltaprop.training import TrainingData
+
+    data = TrainingData(X, Y, sample_weight=sample_weight)
+    return FlatCost(net, data, l2, engine="fast"), FlatCost(net.copy(), data, l2, engine="reference")
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.7])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("output,cost", PAIRINGS)
+@pytest.mark.parametrize("hidden", HIDDEN_ALL, ids=lambda h: h if isinstance(h, str) else "leaky_relu_0.2")
+def test_full_batch_fast_cost_and_gradient_equal_backprop(hidden, output, cost, dtype, l2):
+    from deltaprop.fullbatch import unroll
+
+    net, X, Y = build(hidden, output, cost, dtype)
+    fast, ref = _flat_costs(net, X, Y, l2)
+    theta = unroll(net.weights, net.biases)
+    # two points, so the second evaluation runs in buffers the first one filled
+    for point in (theta, theta + 0.3 * np.random.default_rng(1).normal(size=theta.size)):
+        (c_fast, g_fast), (c_ref, g_ref) = fast(point), ref(point)
+        assert isinstance(c_fast, float) and g_fast.dtype == np.float64
+        assert c_fast == pytest.approx(c_ref, rel=RTOL[dtype])
+        np.testing.assert_allclose(g_fast, g_ref, rtol=RTOL[dtype], atol=RTOL[dtype] * float(np.max(np.abs(g_ref))))
+        assert fast.last[2] == ref.last[2]  # examples classified right
+        for p_fast, p_ref in zip(params_of(fast.net), params_of(ref.net)):  # both hold θ
+            np.testing.assert_array_equal(p_fast, p_ref)
+
+
+def test_full_batch_fast_gradient_is_a_fresh_array_each_call():
+    # scipy's L-BFGS-B keeps the previous gradient for its curvature pair: a reused buffer would corrupt it
+    from deltaprop.fullbatch import unroll
+
+    net, X, Y = build("relu", "softmax", "cross_entropy", "float64")
+    fast, _ = _flat_costs(net, X, Y, 0.1)
+    theta = unroll(net.weights, net.biases)
+    _, g1 = fast(theta)
+    kept = g1.copy()
+    _, g2 = fast(theta + 0.5)
+    assert g2 is not g1 and not np.shares_memory(g1, g2)
+    np.testing.assert_array_equal(g1, kept)
+
+
+def test_full_batch_engines_with_sample_weights():
+    from deltaprop.fullbatch import FlatCost, unroll
+    from deltaprop.training import TrainingData
+
+    net, X, Y = build("tanh", "softmax", "cross_entropy", "float64")
+    w = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    data = TrainingData(X, Y, sample_weight=w)
+    auto, ref = FlatCost(net, data, 0.5), FlatCost(net.copy(), data, 0.5, engine="reference")
+    theta = unroll(net.weights, net.biases)
+    (c_auto, g_auto), (c_ref, g_ref) = auto(theta), ref(theta)
+    assert c_auto == c_ref  # auto falls back to the reference, which weighs the rows
+    np.testing.assert_array_equal(g_auto, g_ref)
+    with pytest.raises(ValueError, match="engine='fast' does not support sample_weight"):
+        FlatCost(net, data, 0.5, engine="fast")
+    with pytest.raises(ValueError, match="engine must be 'auto', 'fast' or 'reference', got 'quick'"):
+        FlatCost(net, TrainingData(X, Y), 0.5, engine="quick")

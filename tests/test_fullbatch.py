@@ -184,3 +184,38 @@ def test_bad_combinations_get_one_line_errors(kwargs, message):
     with pytest.raises(ValueError) as info:  # (FitArgumentError is a ValueError)
         dp.Network([64, 10]).fit(X, y, epochs=1, **kwargs)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_lbfgs_on_the_fast_evaluation_follows_the_reference_path(monkeypatch):
+    # FullBatchTrainer.engine picks FlatCost's pass ("auto": fastpath.FastCost); both give the same run to rounding
+    from deltaprop.fullbatch import FullBatchTrainer
+
+    X, y = _digits(200)
+    runs = {}
+    for engine in ("reference", "auto"):
+        monkeypatch.setattr(FullBatchTrainer, "engine", engine)
+        net = dp.Network([64, 20, 10], activation="relu", output="softmax", init="glorot", seed=4)
+        history = net.fit(X, y, epochs=15, optimizer="lbfgs", l2=0.5, tol=1e-12)
+        runs[engine] = net, history
+    (ref, h_ref), (fast, h_fast) = runs["reference"], runs["auto"]
+    assert len(h_fast) == len(h_ref) == 15
+    np.testing.assert_allclose(h_fast["cost"], h_ref["cost"], rtol=1e-9)
+    assert h_fast["evaluations"] == h_ref["evaluations"] and h_fast["accuracy"] == h_ref["accuracy"]
+    for a, b in zip([*fast.weights, *fast.biases], [*ref.weights, *ref.biases]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-8 * float(np.max(np.abs(b))))
+
+
+def test_fit_engine_reaches_the_full_batch_evaluation():
+    """``fit(engine=...)`` picks the full-batch pass as it picks the mini-batch step."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16.0, y[:200]
+    nets = {}
+    for engine in ("reference", "fast"):
+        nets[engine] = dp.Network([64, 12, 10], output="softmax", seed=1)
+        nets[engine].fit(X, y, optimizer="lbfgs", epochs=6, l2=0.3, engine=engine)
+    for a, b in zip([*nets["fast"].weights, *nets["fast"].biases], [*nets["reference"].weights, *nets["reference"].biases]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match="engine must be 'auto', 'fast' or 'reference'"):
+        dp.Network([64, 12, 10], output="softmax").fit(X, y, optimizer="lbfgs", epochs=2, engine="turbo")

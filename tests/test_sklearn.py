@@ -111,7 +111,7 @@ def test_constructor_stores_parameters_unchanged_and_fit_does_not_touch_them():
     assert set(MLPClassifier().get_params()) == {
         "hidden_layer_sizes", "activation", "output", "cost", "init", "optimizer", "learning_rate",
         "batch_size", "epochs", "l2", "early_stopping", "validation_fraction", "patience", "tol",
-        "restore_best", "shuffle", "random_state", "dtype", "verbose", "warm_start",
+        "restore_best", "shuffle", "block_size", "random_state", "dtype", "verbose", "warm_start",
     }
 
 
@@ -851,3 +851,72 @@ def test_batch_size_none_is_full_batch_gradient_descent():
     X, y = load_digits(return_X_y=True)
     clf = MLPClassifier(hidden_layer_sizes=(8,), batch_size=None, epochs=2, random_state=0).fit(X, y)
     assert clf.n_iter_ == 2 and clf.network_.history[0]["epoch"] == 1
+
+
+# ---------------------------------------------------------------- shuffle="blocks": row-sliceable sources
+
+
+class _NoArray:
+    """A row-sliceable source (shape, dtype, slices) that refuses to be loaded whole."""
+
+    def __init__(self, X):
+        self.X, self.shape, self.dtype = X, X.shape, X.dtype
+
+    def __getitem__(self, key):
+        assert isinstance(key, slice), f"read by slices only, got {key!r}"
+        return self.X[key]
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("the whole source was loaded")
+
+
+def _block_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5)).astype(np.float32)
+    return X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_fit_on_an_h5py_dataset_with_shuffle_blocks_gives_the_weights_of_the_array_in_ram(Estimator, tmp_path):
+    h5py = pytest.importorskip("h5py")
+    X, y = _block_data()
+    y = y if Estimator is MLPClassifier else X[:, 0] * 2.0
+    with h5py.File(tmp_path / "X.h5", "w") as f:
+        f.create_dataset("X", data=X, chunks=(61, 5))
+    params = dict(hidden_layer_sizes=(4,), epochs=3, batch_size=32, shuffle="blocks", block_size=100, random_state=3)
+    with h5py.File(tmp_path / "X.h5", "r") as f:
+        on_disk = Estimator(**params).fit(f["X"], y)
+    in_ram = Estimator(**params).fit(X, y)
+    assert on_disk.n_features_in_ == 5 and not hasattr(on_disk, "feature_names_in_")
+    for a, b in zip([*on_disk.network_.weights, *on_disk.network_.biases], [*in_ram.network_.weights, *in_ram.network_.biases]):
+        assert np.array_equal(a, b)
+    assert on_disk.loss_curve_ == in_ram.loss_curve_
+    shuffled = Estimator(**{**params, "shuffle": True, "block_size": None}).fit(X, y)
+    assert not np.array_equal(shuffled.network_.weights[0], in_ram.network_.weights[0])
+
+
+def test_fit_with_shuffle_blocks_reads_a_source_by_slices_without_loading_it_whole():
+    X, y = _block_data()
+    est = MLPClassifier(hidden_layer_sizes=(4,), epochs=2, batch_size=32, shuffle="blocks", block_size=128,
+                        random_state=0).fit(_NoArray(X), y)
+    assert est.n_iter_ == 2 and est.n_features_in_ == 5
+    est.set_params(warm_start=True).fit(_NoArray(X), y)  # a second fit checks the feature count, reads nothing
+    with pytest.raises(ValueError, match="X has 4 features, but MLPClassifier is expecting 5"):
+        est.fit(_NoArray(X[:, :4]), y)
+
+
+@pytest.mark.parametrize("params, X_of, message", [
+    (dict(shuffle="block"), None, "shuffle must be True, False or 'blocks', got 'block'"),
+    (dict(block_size=100), None, "block_size=100 applies only with shuffle='blocks'"),
+    (dict(shuffle="blocks", block_size=0), None, "block_size must be a positive integer, got 0"),
+    (dict(shuffle="blocks", early_stopping=True), None, "early_stopping holds out rows of X in memory"),
+    (dict(shuffle="blocks"), lambda X: _NoArray(X[:, 0]), r"X must be 2-D \(n_samples, n_features\), got a _NoArray of shape \(600,\)"),
+    (dict(shuffle="blocks"), lambda X: _NoArray(X.astype(str)), "X must be numeric, got a _NoArray of dtype <U"),
+    (dict(shuffle="blocks"), lambda X: _NoArray(X[:500]), "X has 500 examples but y has 600"),
+])
+def test_shuffle_blocks_and_block_size_are_checked_at_fit_with_one_line_errors(params, X_of, message):
+    X, y = _block_data()
+    est = MLPClassifier(hidden_layer_sizes=(3,), epochs=1, **params)  # stored unchanged, checked at fit
+    assert est.get_params()["shuffle"] == params.get("shuffle", True)
+    with pytest.raises(ValueError, match=message):
+        est.fit(_NoArray(X) if X_of is None else X_of(X), y)

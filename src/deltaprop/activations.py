@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from scipy.special import expit
 
 from . import kernels
-from .kernels import _add, _heaviside, _maximum, _multiply, _subtract, _tanh
+from .kernels import _add, _greater, _maximum, _multiply, _subtract, _tanh
 
 __all__ = [
     "Activation",
@@ -194,7 +194,7 @@ class ReLU(Activation):
             _maximum(a, self.zero, out=a)
 
         def backprop(self, z, a, delta, tmp):
-            _heaviside(a, self.zero, tmp)  # 1 where a > 0, else 0 (at a = 0 too, like derivative)
+            _greater(a, self.zero, tmp)  # 1.0 where a > 0, else 0.0 (at a = 0 too, like derivative)
             _multiply(delta, tmp, delta)
 
 
@@ -232,7 +232,7 @@ class LeakyReLU(Activation):
             _maximum(a, tmp, out=a)
 
         def backprop(self, z, a, delta, tmp):
-            _heaviside(a, self.zero, tmp)  # [a > 0]
+            _greater(a, self.zero, tmp)  # [a > 0] as 1.0 / 0.0
             _multiply(tmp, self.one_minus_slope, tmp)
             _add(tmp, self.slope, tmp)  # s + (1 − s)[a > 0]
             _multiply(delta, tmp, delta)

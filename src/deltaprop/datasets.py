@@ -8,9 +8,19 @@ Names
 * ``csv:PATH``       a CSV file with a header row; one column is the label
 * ``npz:PATH``       a NumPy ``.npz`` with ``X`` and ``y`` (or ``X_train``/``y_train``/``X_test``/``y_test``)
   (a bare path ending in ``.csv`` or ``.npz`` works too)
+* ``npy:X.npy,y.npy``  two ``.npy`` files: X opened as a memory map, y (the targets) loaded
+* ``hdf5:FILE``     an HDF5 file with datasets ``X`` and ``y`` (h5py); ``hdf5:FILE:FEATS,TARGETS``
+  names them (group paths allowed, e.g. ``hdf5:data.h5:train/X,train/y``)
+* ``zarr:DIR``      a Zarr group with arrays ``X`` and ``y``; ``zarr:DIR:FEATS,TARGETS`` names them
 * ``moons``, ``circles``, ``xor``, ``spiral``   seeded 2-D toy sets for decision-boundary plots
 
-Every loader returns a :class:`Dataset` with float64 features of shape (m, n_features), one row
+``npy:``, ``hdf5:`` and ``zarr:`` sets are streamed: X is never loaded whole. Their splits are
+drawn by index (the same rows as for the same data in memory, from the same seed), each split
+a ``StreamedRows`` view that ``fit(..., shuffle="blocks")``, ``Network.evaluate`` and
+``predict`` read block by block; ``pixel_max`` is set only for uint8 X (the values are not read),
+so other data is standardized by default (statistics in one streaming pass).
+
+Every other loader returns a :class:`Dataset` with float64 features of shape (m, n_features), one row
 per example. For classification ``y`` holds integer indices 0..K−1 into ``Dataset.classes`` (the
 original labels); for regression ``y`` holds the float targets, shape (m,) or (m, k).
 
@@ -53,6 +63,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -61,6 +72,9 @@ from .targets import TASKS, TargetError, check_task, infer_task, parse_labels
 from .targets import decode as decode_labels
 from .targets import encode as encode_labels
 
+if TYPE_CHECKING:
+    from .sources import Source
+
 __all__ = [
     "Dataset",
     "DatasetError",
@@ -68,6 +82,9 @@ __all__ = [
     "ChecksumError",
     "IDXError",
     "load_dataset",
+    "StreamedRows",
+    "STREAMED",
+    "streamed_paths",
     "pixel_range",
     "read_csv_rows",
     "read_npz",
@@ -207,6 +224,9 @@ def available_datasets() -> dict[str, str]:
         "fashion-mnist": "Fashion-MNIST 28x28 clothing images (IDX files; downloaded and verified)",
         "csv:PATH": "a CSV file with a header row; choose the label column with label=",
         "npz:PATH": "a .npz with arrays X and y, or X_train, y_train, X_test, y_test",
+        "npy:X.npy,y.npy": "two .npy files, X read from disk in blocks (a memory map), y loaded",
+        "hdf5:FILE[:X,y]": "an HDF5 file's datasets X and y (or the two named), X read in blocks (h5py)",
+        "zarr:DIR[:X,y]": "a Zarr group's arrays X and y (or the two named), X read in blocks",
         "moons": "two interleaving half circles (2-D toy set)",
         "circles": "a circle inside a circle (2-D toy set)",
         "xor": "points in [-1, 1]^2 labelled by the sign of x1*x2 (2-D toy set)",
@@ -284,6 +304,27 @@ class Dataset:
             return self.n_classes
         return 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1])
 
+    @property
+    def streamed(self) -> bool:
+        """Whether the splits are read from disk block by block (``npy:``, ``hdf5:``, ``zarr:``)."""
+        return isinstance(self.X_train, StreamedRows)
+
+    def head(self, max_rows: int) -> Dataset:
+        """This data set with at most the first ``max_rows`` rows of each split, in memory
+        (float64): a streamed set's few rows for what needs arrays (the report); a data set in
+        memory whose splits are all that small is returned as it is."""
+        if not self.streamed and all(len(getattr(self, f"X_{s}")) <= max_rows for s in ("train", "val", "test")):
+            return self
+        parts = []
+        for s in ("train", "val", "test"):
+            X, y = getattr(self, f"X_{s}"), getattr(self, f"y_{s}")
+            parts += [np.asarray(X[:max_rows], dtype=np.float64), np.asarray(y[:max_rows])]
+        cut = any(len(getattr(self, f"X_{s}")) > max_rows for s in ("train", "val", "test"))
+        name = f"{self.name} (the first {max_rows} rows of each split)" if cut else self.name
+        return Dataset(name, *parts, task=self.task, classes=self.classes, feature_names=self.feature_names,
+                       image_shape=self.image_shape, description=self.description, class_names=self.class_names,
+                       pixel_max=self.pixel_max, task_reason=self.task_reason)
+
     #: The names ``split`` accepts, each with its attribute suffix.
     SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
 
@@ -329,6 +370,13 @@ def load_dataset(
 ) -> Dataset:
     """Load data set ``name`` (see the module docstring for the names) split three ways.
 
+    Names: digits, mnist, fashion-mnist, moons, circles, xor, spiral; ``csv:PATH``,
+    ``npz:PATH``; and, with X read from disk block by block rather than loaded,
+    ``npy:X.npy,y.npy`` (X a memory map), ``hdf5:FILE`` or ``hdf5:FILE:X,y`` (h5py datasets,
+    named after the last colon), ``zarr:DIR`` or ``zarr:DIR:X,y`` (arrays of a Zarr group). Their
+    splits are ``StreamedRows`` views chosen by index: train them with
+    ``fit(..., shuffle="blocks")``.
+
     Parameters
     ----------
     data_dir : path, optional
@@ -355,7 +403,7 @@ def load_dataset(
         ``{file name: sha256 hex}`` entries that replace the built-in SHA-256 of those files
         (for private mirrors serving other files).
     task : "classification", "multilabel" or "regression", optional
-        Overrides the inferred task of ``csv:`` and ``npz:`` data (``deltaprop.targets.infer_task``:
+        Overrides the inferred task of ``csv:``, ``npz:``, ``npy:``, ``hdf5:`` and ``zarr:`` data (``deltaprop.targets.infer_task``:
         integer, boolean and text labels are classes whatever their number).
     """
     if not isinstance(name, str) or not name.strip():
@@ -372,8 +420,8 @@ def load_dataset(
 
     key = name.lower().replace("_", "-")
     if task not in (None, "classification") and (key == "digits" or key in _IDX_SETS or key in _TOY_SETS):
-        raise DatasetError(f"{name} is a classification data set; task {task!r} applies to csv: and npz: data only")
-    if key.endswith((".csv", ".npz")) and not key.startswith(("csv:", "npz:")):
+        raise DatasetError(f"{name} is a classification data set; task {task!r} applies to csv:, npz:, npy:, hdf5: and zarr: data only")
+    if key.endswith((".csv", ".npz")) and not key.startswith(("csv:", "npz:", "npy:", "hdf5:", "zarr:")):
         name = f"{key[-3:]}:{name}"  # a bare path: its extension says how to read it
     if key == "digits":
         return _load_digits(limit=limit, **split)
@@ -396,6 +444,8 @@ def load_dataset(
         ds = _load_csv(path, label=label, limit=limit, task=task, **split)
     elif sep and prefix.lower() == "npz":
         ds = _load_npz(path, limit=limit, task=task, **split)
+    elif sep and prefix.lower() in STREAMED:
+        ds = _load_streamed(prefix.lower(), path, limit=limit, task=task, **split)
     else:
         raise DatasetError(
             f"unknown data set {name!r}; expected one of: " + ", ".join(available_datasets())
@@ -1343,4 +1393,189 @@ def _load_npz(path: str, *, limit, task, test_fraction, validation_fraction, see
     return Dataset(
         f"npz:{path}", Xs["train"], ys["train"], Xs["val"], ys["val"], Xs["test"], ys["test"],
         task=task, classes=classes, image_shape=image_shape, **info,
+    )
+
+
+# --------------------------------------------------------------------------- NPY, HDF5, Zarr: streamed
+
+#: The data-set prefixes whose X is read from disk block by block, never loaded whole.
+STREAMED = ("npy", "hdf5", "zarr")
+
+#: ``np.asarray`` of a streamed split (``explain``, the report) refuses beyond this many bytes of
+#: float64; training, ``evaluate`` and ``predict`` read it block by block whatever its size.
+MAX_LOADED_BYTES = 1 << 30
+
+
+class StreamedRows:
+    """One split of a streamed data set (``npy:``, ``hdf5:``, ``zarr:``): the rows of the file's
+    X at sorted positions (a ``sources.Source`` view by index, nothing copied). It is itself a
+    row-sliceable source (``shape``, ``dtype``, ``__getitem__``), so that ``fit(...,
+    shuffle="blocks")``, ``Network.evaluate`` and ``predict`` read it block by block. Indexing
+    with a slice, a row or row indices reads just those rows; ``np.asarray`` reads the whole
+    split (refused beyond ``MAX_LOADED_BYTES``)."""
+
+    ndim = 2
+
+    def __init__(self, source: Source, name: str, split: str):
+        self.source, self.name, self.split = source, name, split
+        self.shape = source.shape
+        self.dtype = np.dtype(source.array.dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        m = len(self)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(m)
+            if step == 1:
+                return self.source.read(start, max(start, stop))
+            key = np.arange(start, stop, step)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+            if not -m <= key < m:
+                raise IndexError(f"row {key} is out of range for the {self.split} split of {self.name} ({m} rows)")
+            return self[int(key) % m : int(key) % m + 1][0]
+        rows = np.asarray(key)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        if rows.dtype.kind not in "iu" or rows.ndim != 1:
+            raise IndexError(f"the {self.split} split of {self.name} is indexed by a slice, a row or row indices, got {key!r}")
+        if len(rows) and not (-m <= rows.min() and rows.max() < m):
+            raise IndexError(f"row indices out of range for the {self.split} split of {self.name} ({m} rows)")
+        unique, inverse = np.unique(rows % max(m, 1), return_inverse=True)
+        return self.source.subset(unique).read(0, len(unique))[inverse.reshape(-1)]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        need = self.shape[0] * self.shape[1] * 8
+        if need > MAX_LOADED_BYTES:
+            raise DatasetError(
+                f"{self.name}: the {self.split} split ({self.shape[0]} × {self.shape[1]}, {need / 2**30:.1f} GiB as "
+                f"float64) is read from disk block by block and not loaded whole (limit "
+                f"{MAX_LOADED_BYTES / 2**30:g} GiB); use a smaller --limit for what needs it in memory"
+            )
+        rows = self[:]
+        return rows if dtype is None else rows.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"StreamedRows({self.name!r}, {self.split}, shape={self.shape}, dtype={self.dtype})"
+
+
+def streamed_paths(kind: str, rest: str) -> tuple[list[str], list[str]]:
+    """(paths, array names) of a streamed data-set name after its prefix: ``npy:X.npy,y.npy``
+    (two files), ``hdf5:FILE`` or ``hdf5:FILE:X,y`` (datasets X and y, or the two named, group
+    paths allowed), ``zarr:DIR`` or ``zarr:DIR:X,y`` (arrays of the group at DIR)."""
+    rest = rest.strip()
+    if kind == "npy":
+        x_path, sep, y_path = rest.rpartition(",")
+        if not sep or not x_path.strip() or not y_path.strip():
+            raise DatasetError(f"npy:{rest} needs the X file and the y file, comma separated: npy:X.npy,y.npy")
+        return [x_path.strip(), y_path.strip()], ["X", "y"]
+    path, sep, names = rest.rpartition(":")
+    if not sep or "," not in names:
+        path, names = rest, "X,y"
+    parts = [n.strip() for n in names.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise DatasetError(f"{kind}:{rest}: expected two array names after the path, e.g. {kind}:{path}:X,y")
+    if not path:
+        example = "data.h5" if kind == "hdf5" else "data.zarr"
+        raise DatasetError(f"{kind}: needs a path, e.g. {kind}:{example} or {kind}:{example}:X,y")
+    return [path], parts
+
+
+def _open_streamed(kind: str, rest: str) -> tuple[object, np.ndarray, str, str]:
+    """(X unread, y loaded, where X is, where y is) of a streamed data set."""
+    paths, names = streamed_paths(kind, rest)
+    if kind == "npy":
+        (x_path, y_path) = (_data_file(p, "npy") for p in paths)
+        return _npy(x_path), np.asarray(_npy(y_path)), str(x_path), str(y_path)
+    if kind == "hdf5":
+        try:
+            import h5py
+        except ImportError:
+            raise DatasetError("hdf5: data sets need h5py: pip install 'deltaprop[scale]'") from None
+        p = _data_file(paths[0], "hdf5")
+        try:
+            group = h5py.File(p, "r")  # stays open while X is read (closed with its last reference)
+        except Exception as exc:  # not HDF5, damaged
+            raise DatasetError(f"{p}: not a readable HDF5 file ({type(exc).__name__}: {exc})") from None
+        arrays = [_member(group, name, p, "dataset", h5py.Dataset) for name in names]
+    else:
+        try:
+            import zarr
+        except ImportError:
+            raise DatasetError("zarr: data sets need zarr: pip install 'deltaprop[scale]'") from None
+        p = Path(paths[0]).expanduser()
+        if not p.is_dir():
+            what = f"{p} is not a directory" if p.exists() else f"zarr directory not found: {p}"
+            raise DatasetError(f"{what}; expected a Zarr group (a directory) holding arrays {names[0]} and {names[1]}")
+        try:
+            group = zarr.open_group(str(p), mode="r")
+        except Exception as exc:
+            raise DatasetError(f"{p}: not a readable Zarr group ({type(exc).__name__}: {exc})") from None
+        arrays = [_member(group, name, p, "array", zarr.Array) for name in names]
+    X, y = arrays
+    try:
+        y = np.asarray(y[...])
+    except Exception as exc:
+        raise DatasetError(f"{p}:{names[1]}: cannot read the targets ({type(exc).__name__}: {exc})") from None
+    return X, y, f"{p}:{names[0]}", f"{p}:{names[1]}"
+
+
+def _npy(path: Path):
+    """The .npy array at ``path`` as a read-only memory map (nothing read but its header)."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:  # not .npy, damaged, truncated, Python objects
+        raise DatasetError(f"{path}: not a readable .npy array ({type(exc).__name__}: {exc}); "
+                           "expected a numeric array saved with np.save") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise DatasetError(f"{path}: is a .npz archive; npy: takes two .npy files (use npz:{path} for an archive)")
+    return array
+
+
+def _member(group, name: str, path: Path, kind: str, cls):
+    """Array ``name`` of an open HDF5 file or Zarr group, refused unless it is one."""
+    try:
+        member = group[name]
+    except (KeyError, ValueError, TypeError):
+        member = None
+    if not isinstance(member, cls):
+        found = ", ".join(sorted(map(str, group.keys()))) or "none"
+        what = f"no {kind} {name!r}" if member is None else f"{name!r} is a group, not a {kind}"
+        raise DatasetError(f"{path}: {what} (found: {found}); name X and y after the path, "
+                           f"e.g. {'hdf5' if kind == 'dataset' else 'zarr'}:{path}:X,y")
+    return member
+
+
+def _load_streamed(kind: str, rest: str, *, limit, task, test_fraction, validation_fraction, seed) -> Dataset:
+    """A data set whose X stays on disk: split by index (as ``_split_three`` splits rows, from the
+    same seed), each split a ``StreamedRows`` view; the targets are loaded."""
+    from .sources import Source
+
+    name = f"{kind}:{rest}"
+    X, y, x_where, y_where = _open_streamed(kind, rest)
+    shape, dtype = tuple(X.shape), np.dtype(X.dtype)
+    if len(shape) != 2:
+        raise DatasetError(f"{x_where}: X must be 2-D (n_samples, n_features), got shape {shape}")
+    if dtype.kind not in "biuf":
+        raise DatasetError(f"{x_where}: X must be numeric, got dtype {dtype}")
+    if shape[0] == 0 or shape[1] == 0:
+        what = "no rows" if shape[0] == 0 else "no feature columns"
+        raise DatasetError(f"{x_where}: X has {what}, shape {shape}; expected at least one example and one feature")
+    y = _npz_targets(y, "y", shape[0], Path(y_where))
+    n = shape[0] if limit is None else min(limit, shape[0])
+    _check_split_room(n, name, test_fraction, validation_fraction, limit)
+    task, classes, y, reason = _encode_targets(y[:n], task, y_where)
+    parts = _split_three(np.arange(n), y, task=task, test_fraction=test_fraction,
+                         validation_fraction=validation_fraction, seed=seed)
+    views = []
+    for split, rows, y_split in zip(("train", "validation", "test"), parts[0::2], parts[1::2]):
+        order = np.argsort(rows, kind="stable")  # a view reads its rows in ascending order
+        views += [StreamedRows(Source(X, rows[order], name="X"), name, split), y_split[order]]
+    pixel_max = 255.0 if dtype == np.uint8 else None  # (by its dtype: the values are not read)
+    return Dataset(
+        name, *views, task=task, classes=classes, task_reason=reason, pixel_max=pixel_max,
+        image_shape=None if pixel_max is None else square_image_shape(shape[1]),
+        description=f"{Path(x_where).name}: {n} examples, {shape[1]} features ({task}), read from disk in blocks",
     )

@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import targets
-from .fullbatch import NotFinite, roll, unroll
+from .fullbatch import Objective, roll, unroll
 from .metrics import count_correct
-from .training import TrainingData
-from .validation import check_finite, is_finite
+from .training import TrainingData, validation_targets
+from .validation import check_finite
 
 if TYPE_CHECKING:
     import dask.array
@@ -169,20 +169,15 @@ class DaskData(TrainingData):
         self.actors, self.futures = [], []
 
 
-class DaskCost:
-    """θ ↦ (J(θ), ∂J/∂θ) from the actors' chunk sums, added in chunk order (module docstring):
-    ``fullbatch.FlatCost``'s interface (``m``, ``evaluations``, ``last``, ``at``)."""
+class DaskCost(Objective):
+    """θ ↦ (J(θ), ∂J/∂θ) from the actors' chunk sums, added in chunk order (module docstring)."""
 
     def __init__(self, net: Network, data: DaskData, l2: float):
-        self.net, self.data, self.l2 = net, data, l2
-        self.m = data.X.shape[0]
-        self.evaluations = 0
-        self.last = None  # (θ, cost, correct)
+        super().__init__(net, data.X.shape[0], l2)
+        self.data = data
 
-    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
         net, m, l2 = self.net, self.m, self.l2
-        if not is_finite(theta):
-            raise NotFinite("the parameters overflowed to infinity or NaN")
         theta = np.ascontiguousarray(theta, dtype=np.float64)
         calls = [(actor.sums(theta), chunks) for actor, chunks in self.data.actors]  # all at once
         by_chunk = [None] * self.data.n_chunks
@@ -203,19 +198,7 @@ class DaskCost:
             for W, b in zip(net.weights, net.biases):
                 grad[at : at + W.size] += (l2 / m) * theta[at : at + W.size]
                 at += W.size + b.size
-        self.evaluations += 1
-        if not math.isfinite(cost):
-            raise NotFinite(f"the cost became {cost}")
-        self.last = (np.array(theta, copy=True), cost, correct)
-        return cost, grad
-
-    def at(self, theta: np.ndarray) -> tuple[float, int]:
-        """(cost, correct) at θ, from the last evaluation when it was there; sets the parameters."""
-        if self.last is None or not np.array_equal(self.last[0], theta):
-            self(theta)
-        else:
-            self.net.weights, self.net.biases = roll(self.net, theta)
-        return self.last[1], self.last[2]
+        return cost, grad, correct
 
 
 class _DaskStep:
@@ -309,9 +292,7 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
             except (TypeError, ValueError):
                 raise DistributedError("validation must be (X_val, y_val)") from None
             data.X_val = net.prepare_inputs(X_val, "validation X")
-            data.Y_val = targets.prepare(net, y_val)
-            if data.Y_val.shape[0] != data.X_val.shape[0]:
-                raise DistributedError("validation X and y have different lengths")
+            data.Y_val = validation_targets(net, y_val, data.X_val.shape[0])
         return data
     except ValueError:
         if not had_classes:

@@ -14,6 +14,10 @@ in ``network``: batches are rows, W^l has shape (n_l, n_{l−1})):
     update     SGD, Momentum and Adam in place, layer by layer; any other optimizer through
                its own ``step(params, grads)``
 
+``FastCost`` runs the same passes on ALL the rows without an update, writing the gradients into
+one flat vector in ``fullbatch.unroll``'s order: the full-batch methods' cost and gradient
+(``fullbatch.FlatCost``; with m_b = n, λ_b = λ).
+
 λ belongs to the whole training set's cost (n examples), so a batch of m_b examples is given
 λ_b = λ m_b / n, exactly as ``ReferenceStep`` passes it to ``Network._backprop``; the penalty
 gradient (λ_b/m_b) W = (λ/n) W is then the same for every batch.
@@ -72,7 +76,7 @@ from .network import Network
 from .optimizers import SGD, Adam, Momentum, Optimizer
 from .validation import aligned_empty
 
-__all__ = ["FastStep"]
+__all__ = ["FastCost", "FastStep"]
 
 
 #: Layers with at least this many weights fold the SGD update into one GEMM call (below it the
@@ -222,23 +226,9 @@ class FastStep:
     """
 
     def __init__(self, net: Network, optimizer: Optimizer, l2: float, X: NDArray, Y: NDArray, batch_size: int):
-        self.net, self.optimizer, self.l2 = net, optimizer, float(l2)
-        dtype = net.dtype
-        self.X = X if X.dtype == dtype else np.ascontiguousarray(X, dtype=dtype)
-        self.Y = Y if Y.dtype == dtype else np.ascontiguousarray(Y, dtype=dtype)
-        self.dtype = dtype
-        self.n_examples = self.X.shape[0]
-        self.c = c = Constants(dtype)
-        L = self.L = net.n_layers
-        # The live parameter arrays (ParameterList assignments copy into them, so they stay).
-        self.W = list(net.weights)
-        self.b = list(net.biases)
-        self.WT = [W.T for W in self.W]  # (W^l)ᵀ views for Z^l = A^{l−1} (W^l)ᵀ
-        self.W_flat = [W.reshape(-1) for W in self.W]
-        # Each activation's and the cost's own fast code (``kernels``), else their methods.
-        self.kinds = [g.fast_kernel(c) or GenericKernel(g) for g in net.activations[:-1]]
-        cost, g_out = net.cost_function, net.activations[-1]
-        self.head = cost.fast_head(g_out, c) or GenericHead(cost, g_out)
+        self.optimizer = optimizer
+        self._bind_network(net, l2, X, Y)
+        dtype, L = self.dtype, self.L
 
         self.rule = {SGD: "sgd", Momentum: "momentum", Adam: "adam"}.get(type(optimizer), "generic")
         # SGD layers whose update is folded into a BLAS GEMM call (see the module docstring).
@@ -275,6 +265,25 @@ class FastStep:
         self._workspaces = {}
         self._allocate(max(1, min(int(batch_size), self.n_examples)))
 
+    def _bind_network(self, net, l2, X, Y):
+        """The network's live arrays, its kernels and head, and the data set in its dtype."""
+        self.net, self.l2 = net, float(l2)
+        dtype = self.dtype = net.dtype
+        self.X = X if X.dtype == dtype else np.ascontiguousarray(X, dtype=dtype)
+        self.Y = Y if Y.dtype == dtype else np.ascontiguousarray(Y, dtype=dtype)
+        self.n_examples = self.X.shape[0]
+        self.c = c = Constants(dtype)
+        self.L = net.n_layers
+        # The live parameter arrays (ParameterList assignments copy into them, so they stay).
+        self.W = list(net.weights)
+        self.b = list(net.biases)
+        self.WT = [W.T for W in self.W]  # (W^l)ᵀ views for Z^l = A^{l−1} (W^l)ᵀ
+        self.W_flat = [W.reshape(-1) for W in self.W]
+        # Each activation's and the cost's own fast code (``kernels``), else their methods.
+        self.kinds = [g.fast_kernel(c) or GenericKernel(g) for g in net.activations[:-1]]
+        cost, g_out = net.cost_function, net.activations[-1]
+        self.head = cost.fast_head(g_out, c) or GenericHead(cost, g_out)
+
     def use(self, X: NDArray, Y: NDArray, sample_weight: None = None) -> None:
         """Take the rows ``idx`` from (X, Y) from now on: a block of the data set in memory
         (``shuffle="blocks"``); λ_b stays that of the whole data set's n examples."""
@@ -292,8 +301,9 @@ class FastStep:
         return matrices, [flat_b[:n] for n in lengths]
 
     # ------------------------------------------------------------------ buffers
-    def _allocate(self, rows):
-        """Buffers for batches of up to ``rows`` examples, 64-byte aligned."""
+    def _allocate(self, rows, gather=True):
+        """Buffers for batches of up to ``rows`` examples, 64-byte aligned (``gather=False``:
+        the batch is the data set itself, X and Y are used in place)."""
         dtype, sizes = self.dtype, self.net.sizes
         n_out = sizes[-1]
 
@@ -301,8 +311,8 @@ class FastStep:
             return aligned_empty((rows,) + shape, dtype)
 
         self._base = {
-            "Xb": buf(sizes[0]),
-            "Yb": buf(n_out),
+            "Xb": buf(sizes[0]) if gather else self.X,
+            "Yb": buf(n_out) if gather else self.Y,
             # a: A^l (l = 1..L−1) receive Z^l and become A^l in place; z only for custom kinds.
             "a": [buf(n) for n in sizes[1:-1]],
             "z": [buf(n) if k.needs_z else None for n, k in zip(sizes[1:-1], self.kinds)],
@@ -379,7 +389,7 @@ class FastStep:
             if m == 0:
                 raise ValueError("a training step needs at least one example; idx is empty")
             ws = self._workspace(m)
-        opt, rule, l2 = self.optimizer, self.rule, self.l2
+        opt, rule = self.optimizer, self.rule
 
         # Δ^L is scaled by α/m_b for SGD and Momentum (so (Δ^l)ᵀ A^{l−1} is already α ∂C/∂W),
         # by 1/m_b for Adam and the generic rule (the plain gradient).
@@ -393,24 +403,7 @@ class FastStep:
         self.X.take(idx, 0, ws.Xb, "clip")
         self.Y.take(idx, 0, ws.Yb, "clip")
 
-        # Forward pass: Z^l = A^{l−1} (W^l)ᵀ + b^l straight into the buffer (BLAS), then
-        # A^l = g(Z^l) in place.
-        for a_prev, W_T, b, z, a, tmp, kind in ws.forward:
-            _dot(a_prev, W_T, z)
-            _add(z, b, z)
-            kind.forward(z, a, tmp)
-        a_prev, W_T, b, z = ws.output
-        _dot(a_prev, W_T, z)
-        _add(z, b, z)
-
-        # Cost (before the update, like the reference) and Δ^L·scale.
-        total = self.head(ws, ws.scale)
-        decay = 0.0
-        if l2:
-            # + λ_b Σ‖W‖² / 2, before the update (λ_b = λ m_b / n, as ReferenceStep passes it)
-            l2_batch = l2 * m / self.n_examples
-            total += 0.5 * l2_batch * sum(float(_vdot(w, w)) for w in self.W_flat)
-            decay = l2_batch / m  # the penalty gradient is (λ_b/m_b) W
+        total, decay = self._forward(ws, m)
         cost = total / m
 
         n_correct = 0
@@ -449,6 +442,26 @@ class FastStep:
             grads = [g for pair in zip(self.grad_W, self.grad_b) for g in pair]
             opt.step(params, grads)
         return cost, n_correct
+
+    def _forward(self, ws, m):
+        """The forward pass and the head on the batch in ``ws``: returns (Σ_x C_x + λ_b Σ‖W‖²/2,
+        the penalty gradient's factor λ_b/m_b), Δ^L·ws.scale left in ``ws.delta_out``."""
+        # Z^l = A^{l−1} (W^l)ᵀ + b^l straight into the buffer (BLAS), then A^l = g(Z^l) in place.
+        for a_prev, W_T, b, z, a, tmp, kind in ws.forward:
+            _dot(a_prev, W_T, z)
+            _add(z, b, z)
+            kind.forward(z, a, tmp)
+        a_prev, W_T, b, z = ws.output
+        _dot(a_prev, W_T, z)
+        _add(z, b, z)
+        # Cost (before the update, like the reference) and Δ^L·scale.
+        total = self.head(ws, ws.scale)
+        if not self.l2:
+            return total, 0.0
+        # + λ_b Σ‖W‖² / 2, before the update (λ_b = λ m_b / n, as ReferenceStep passes it)
+        l2_batch = self.l2 * m / self.n_examples
+        total += 0.5 * l2_batch * sum(float(_vdot(w, w)) for w in self.W_flat)
+        return total, l2_batch / m  # the penalty gradient is (λ_b/m_b) W
 
     def _update(self, l, lr, decay):
         """Momentum, Adam or (generic rule) only the L2 term, for layer l (index l = layer − 1),
@@ -492,3 +505,52 @@ class FastStep:
             _multiply(m, step, g)  # g is no longer needed: α̂ m
             _divide(g, tmp, g)
             _subtract(theta, g, theta)
+
+
+class FastCost(FastStep):
+    """``Network._backprop``'s cost and gradient on ALL the rows of (X, Y), with FastStep's
+    passes but no update: the full-batch methods' evaluation (``fullbatch.FlatCost``).
+
+    The batch is the data set itself (no gather), Δ^L is scaled by 1/n, and the gradients are
+    written into ``gradient``, one flat vector of the network's dtype in ``fullbatch.unroll``'s
+    order (∂C/∂W^1 row-major, ∂C/∂b^1, …), overwritten by the next call. Calling it returns
+    ``(cost, n_correct)`` at the network's current parameters (the live arrays: assign them
+    through ``net.weights``/``net.biases``), the cost J = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖².
+    """
+
+    def __init__(self, net: Network, l2: float, X: NDArray, Y: NDArray):
+        self._bind_network(net, l2, X, Y)
+        self.gemm_layers = [False] * self.L
+        shapes = [W.shape for W in self.W]
+        self.gradient = np.empty(sum(a * b + a for a, b in shapes), self.dtype)
+        self.grad_W, self.grad_b, at = [], [], 0
+        for n_l, n_prev in shapes:
+            self.grad_W.append(self.gradient[at : at + n_l * n_prev].reshape(n_l, n_prev))
+            at += n_l * n_prev
+            self.grad_b.append(self.gradient[at : at + n_l])
+            at += n_l
+        self.tmp_W = self._shared(shapes, [a for a, _ in shapes])[0] if self.l2 else None  # (λ/n) W
+        m = self.n_examples
+        if m == 0:
+            raise ValueError("a full-batch evaluation needs at least one example; X has no rows")
+        self._allocate(m, gather=False)
+        self.ws = self._workspace(m)
+        self.ws.scale = self.c.scalar(1.0 / m)
+
+    def __call__(self) -> tuple[float, int]:
+        ws, m = self.ws, self.n_examples
+        total, decay = self._forward(ws, m)
+        n_correct = 0
+        if self.net.classes_ is not None:
+            n_correct = count_correct(ws.a_out, ws.Yb, ws.count_work, self.head.predicts, self.c.half)
+        ones = ws.ones
+        for delta, delta_T, a_prev, l, W, b, grad_W, grad_b, delta_prev, z_prev, tmp_prev, kind, _ in ws.backward:
+            if delta_prev is not None:  # Δ^{l−1} = (Δ^l W^l) ⊙ g'(Z^{l−1})
+                _dot(delta, W, delta_prev)
+                kind.backprop(z_prev, a_prev, delta_prev, tmp_prev)
+            _dot(ones, delta, grad_b)  # (1/n) 1ᵀ Δ^l
+            _dot(delta_T, a_prev, grad_W)  # (1/n) (Δ^l)ᵀ A^{l−1}
+            if decay:  # + (λ/n) W^l
+                _multiply(W, decay, self.tmp_W[l])
+                _add(grad_W, self.tmp_W[l], grad_W)
+        return total / m, n_correct

@@ -7,9 +7,12 @@ bounds for ``optimizer="lbfgs"``, ``method="CG"``, Polak–Ribière, for ``optim
     θ = [W^1 row-major, b^1, W^2, b^2, …]                      (``unroll``; ``roll`` undoes it)
     J(θ) = (1/n) Σ_x C_x + λ/(2n) Σ_l ‖W^l‖²                   (biases are not regularised)
 
-``FlatCost`` evaluates both with ONE forward and backward pass over all the training rows (the
-same ``Network._backprop`` as the mini-batch loop's reference step, on the rows ``prepare`` made,
-preprocessing applied once), and ``minimize`` gets them together (``jac=True``).
+``FlatCost`` evaluates both with ONE forward and backward pass over all the training rows (on
+the rows ``prepare`` made, preprocessing applied once), and ``minimize`` gets them together
+(``jac=True``). The pass is chosen by ``engine`` as for mini-batches: the fast step's fused
+kernels without the update (``fastpath.FastCost``: no per-call allocation, no gather, equal to
+``Network._backprop`` to rounding) for "auto" and "fast", ``Network._backprop`` itself for
+"reference" and, under "auto", with sample weights.
 
 ``epochs`` counts the method's iterations (scipy's ``maxiter``; an iteration may take several
 evaluations for its line search). The method stops earlier once max_i |∂J/∂θ_i| ≤ ``tol``
@@ -67,54 +70,103 @@ def roll(net: Network, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.nda
     return weights, biases
 
 
+def assign(net: Network, theta: np.ndarray) -> None:
+    """Copy θ into the network's live parameter arrays, with no check: the caller has checked
+    that θ is finite (``Network.weights = ...`` validates and stages every array, twice the
+    copying, on every evaluation)."""
+    weights, biases = roll(net, theta)
+    for live, new in zip([*net.weights, *net.biases], [*weights, *biases]):
+        live[...] = new
+
+
 class NotFinite(ArithmeticError):
     """An evaluation met a NaN or infinite cost or parameters (the run diverged)."""
 
 
-class FlatCost:
-    """θ ↦ (J(θ), ∂J/∂θ) on the whole training set (``data.X``, ``data.Y``, the sample weights),
-    one ``Network._backprop`` per call; sets the network's parameters to θ. Remembers the last
-    evaluation (θ, cost, examples classified right) so the iteration's record needs no extra
-    pass."""
+class Objective:
+    """What ``FullBatchTrainer`` minimises: θ ↦ (J(θ), ∂J/∂θ), with ``m`` (the rows),
+    ``evaluations`` (calls so far) and ``last`` = (θ, cost, examples classified right) of the
+    last call, so an iteration's record needs no extra pass (``at``). Subclasses compute
+    ``_evaluate(θ)`` → (cost, gradient, correct): ``FlatCost`` in this process, and
+    ``distributed.DaskCost`` from per-chunk sums on a Dask cluster."""
 
-    def __init__(self, net: Network, data: TrainingData, l2: float):
-        self.net, self.data, self.l2 = net, data, l2
-        self.m = data.X.shape[0]
+    def __init__(self, net: Network, m: int, l2: float):
+        self.net, self.m, self.l2 = net, m, l2
         self.evaluations = 0
         self.last = None  # (θ, cost, correct)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        net = self.net
         if not is_finite(theta):
             raise NotFinite("the parameters overflowed to infinity or NaN")
-        net.weights, net.biases = roll(net, theta)
-        grads = net._backprop(self.data.X, self.data.Y, self.l2, self.data.sample_weight)
+        cost, grad, correct = self._evaluate(theta)
         self.evaluations += 1
-        if not math.isfinite(grads.cost):
-            raise NotFinite(f"the cost became {grads.cost}")
-        correct = count_correct(grads.activations[-1], self.data.Y) if targets.is_classifier(net) else 0
-        self.last = (np.array(theta, copy=True), float(grads.cost), correct)
-        return float(grads.cost), unroll(grads.weights, grads.biases)
+        if not math.isfinite(cost):
+            raise NotFinite(f"the cost became {cost}")
+        self.last = (np.array(theta, copy=True), cost, correct)
+        return cost, grad
+
+    def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
+        raise NotImplementedError
 
     def at(self, theta: np.ndarray) -> tuple[float, int]:
         """(cost, correct) at θ, from the last evaluation when it was there; sets the parameters."""
         if self.last is None or not np.array_equal(self.last[0], theta):
             self(theta)
         else:
-            self.net.weights, self.net.biases = roll(self.net, theta)
+            assign(self.net, theta)  # (finite: it was evaluated)
         return self.last[1], self.last[2]
 
 
-def objective(net: Network, data: TrainingData, l2: float) -> FlatCost | DaskCost:
-    """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory, or the data's own
-    (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the same interface."""
+class FlatCost(Objective):
+    """θ ↦ (J(θ), ∂J/∂θ) on the whole training set (``data.X``, ``data.Y``, the sample weights),
+    one forward and backward pass per call; sets the network's parameters to θ. Remembers the
+    last evaluation (θ, cost, examples classified right) so the iteration's record needs no
+    extra pass.
+
+    ``engine`` picks the pass as ``training.make_step`` does: "reference" (``Network._backprop``),
+    "fast" (``fastpath.FastCost``, the fast step's kernels on all the rows, equal to rounding)
+    or "auto" (fast, except with sample weights, which only the reference supports)."""
+
+    def __init__(self, net: Network, data: TrainingData, l2: float, engine: str = "auto"):
+        super().__init__(net, data.X.shape[0], l2)
+        self.data = data
+        self.fast = None
+        if engine not in ("auto", "fast", "reference"):
+            raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
+        if data.sample_weight is not None and engine == "fast":
+            raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
+        if engine != "reference" and data.sample_weight is None:
+            from .fastpath import FastCost
+
+            self.fast = FastCost(net, l2, data.X, data.Y)
+
+    def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
+        net = self.net
+        assign(net, theta)
+        if self.fast is not None:
+            cost, correct = self.fast()
+            grad = self.fast.gradient.astype(np.float64)  # a copy: scipy keeps the previous gradient
+        else:
+            grads = net._backprop(self.data.X, self.data.Y, self.l2, self.data.sample_weight)
+            cost, grad = float(grads.cost), unroll(grads.weights, grads.biases)
+            correct = count_correct(grads.activations[-1], self.data.Y) if targets.is_classifier(net) else 0
+        return cost, grad, correct
+
+
+def objective(net: Network, data: TrainingData, l2: float, engine: str = "auto") -> FlatCost | DaskCost:
+    """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory (with ``engine``),
+    or the data's own (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the
+    same interface."""
     own = getattr(data, "objective", None)
-    return FlatCost(net, data, l2) if own is None else own(net, l2)
+    return FlatCost(net, data, l2, engine) if own is None else own(net, l2)
 
 
 class FullBatchTrainer(Trainer):
     """``Trainer`` for a full-batch method (``optimizers.FullBatch``): ``run`` drives
-    ``scipy.optimize.minimize`` instead of the mini-batch epochs (module docstring)."""
+    ``scipy.optimize.minimize`` instead of the mini-batch epochs (module docstring). ``engine``
+    ("auto", "fast" or "reference") picks ``FlatCost``'s pass; ``fit`` sets it from its own."""
+
+    engine = "auto"
 
     def diverged(self, last_good: dict, what: str) -> NoReturn:
         iteration = self.epoch
@@ -131,7 +183,9 @@ class FullBatchTrainer(Trainer):
             patience: int | None = None, keep_best: bool = False) -> History:
         """The iterations, between the callbacks' begin and end (every started callback gets
         ``on_train_end``). Returns the History."""
-        if self.cost_reference is None:
+        if self.cost_reference is None and checkpointer is not None:
+            # (only checkpoints keep it, for a mini-batch run resumed from them: full-batch
+            # divergence is a cost or parameters no longer finite)
             self.cost_reference = self.cost_before_training(data)
         started = []
         try:
@@ -145,7 +199,7 @@ class FullBatchTrainer(Trainer):
 
     def _iterations(self, data, callbacks, checkpointer, patience, keep_best) -> History:
         net = self.net
-        fun = objective(net, data, self.l2)
+        fun = objective(net, data, self.l2, self.engine)
         m = fun.m
         last_good = self.snapshot()
         state = {"start": time.perf_counter(), "last_good": last_good}

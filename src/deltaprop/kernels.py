@@ -36,6 +36,9 @@ _dot, _vdot = np.dot, np.vdot
 _add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
 _tanh, _exp, _log, _sqrt = np.tanh, np.exp, np.log, np.sqrt
 _maximum, _heaviside = np.maximum, np.heaviside
+# [a > 0] as 1.0/0.0 straight into a float buffer (``_greater(a, zero, tmp)``, bool cast on
+# output): SIMD, about 10× faster than ``heaviside`` (a scalar loop: 0.76 ms for 1257×100 here).
+_greater = np.greater
 _negative, _logaddexp = np.negative, np.logaddexp
 
 

@@ -3,7 +3,8 @@
 A model file is data that anyone can hand you, so what it records about its training data
 (``training.options`` in the header: the data set, seed, fractions, label column, ...) is
 used with one limit: a recorded data *file* (``csv:PATH``, ``npz:PATH``, a bare ``.csv`` or
-``.npz`` path) is opened only when it lies beside the model — in the model's directory or
+``.npz`` path, both files of ``npy:X.npy,y.npy``, the file of ``hdf5:FILE[:X,y]``, the directory
+of ``zarr:DIR[:X,y]``) is opened only when it lies beside the model — in the model's directory or
 below it, symlinks resolved — or when the user names the data set themselves (``--dataset``).
 A crafted model can therefore not make ``evaluate``, ``explain`` or ``report`` read (and the
 report embed) a file elsewhere on the machine. Named data sets (digits, mnist, the toy sets)
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["recorded_dataset", "UntrustedDataPath", "data_file_of"]
+__all__ = ["recorded_dataset", "UntrustedDataPath", "data_file_of", "data_files_of"]
 
 
 class UntrustedDataPath(ValueError):
@@ -34,6 +35,21 @@ def data_file_of(spec: str) -> str | None:
     if spec.lower().endswith((".csv", ".npz")):
         return spec
     return None
+
+
+def data_files_of(spec: str) -> list[str]:
+    """Every file or directory a data-set name reads: ``data_file_of``'s one, both files of
+    ``npy:X.npy,y.npy``, the file of ``hdf5:FILE[:X,y]``, the directory of ``zarr:DIR[:X,y]``
+    (parsed as ``datasets.load_dataset`` parses them); [] for a named data set."""
+    path = data_file_of(spec)
+    if path is not None:
+        return [path]
+    prefix, sep, rest = str(spec).strip().partition(":")
+    if sep and prefix.lower() in ("npy", "hdf5", "zarr"):
+        from .datasets import streamed_paths
+
+        return streamed_paths(prefix.lower(), rest)[0]
+    return []
 
 
 def _beside(path: str, model_path: Path) -> bool:
@@ -63,8 +79,7 @@ def recorded_dataset(header: dict, model_path: str | os.PathLike[str], given: st
         recorded = legacy if isinstance(legacy, str) and legacy.strip() else None
     if recorded is None:
         return None, options
-    path = data_file_of(recorded)
-    if path is not None and not _beside(path, Path(model_path)):
+    if any(not _beside(path, Path(model_path)) for path in data_files_of(recorded)):
         raise UntrustedDataPath(
             f"{model_path} records its data set as {recorded!r}, a file that is not beside the model; "
             f"a model file cannot make deltaprop open files elsewhere: pass --dataset {recorded} to use it"

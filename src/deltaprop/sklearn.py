@@ -263,6 +263,15 @@ def _hidden_sizes(value) -> tuple:
     return tuple(int(s) for s in sizes)
 
 
+def _is_streamed(X) -> bool:
+    """Whether X is a row-sliceable source that ``fit(shuffle="blocks")`` reads block by block
+    rather than an array in memory: a memory map, an h5py or Zarr array, a Dask array."""
+    from .sources import is_source
+
+    return isinstance(X, np.memmap) or (is_source(X) and not isinstance(X, np.ndarray)
+                                        and not hasattr(X, "iloc"))  # (a DataFrame: validate_data)
+
+
 def _output_z(net: Network, X: np.ndarray) -> np.ndarray:
     """z^L (m, n_L) in float64 for prepared inputs X: the output layer's weighted input, from
     which the estimators compute probabilities and log-probabilities without log(0)."""
@@ -369,7 +378,8 @@ class _BaseMLP(BaseEstimator):
         patience: int = defaults.ESTIMATOR["patience"],
         tol: float = defaults.ESTIMATOR["tol"],
         restore_best: bool = True,
-        shuffle: bool = True,
+        shuffle: bool | Literal["blocks"] = True,
+        block_size: int | None = None,
         random_state: int | np.random.Generator | np.random.RandomState | None = None,
         dtype: DTypeLike = "float64",
         verbose: int = 0,
@@ -391,6 +401,7 @@ class _BaseMLP(BaseEstimator):
         self.tol = tol
         self.restore_best = restore_best
         self.shuffle = shuffle
+        self.block_size = block_size
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
@@ -445,6 +456,13 @@ class _BaseMLP(BaseEstimator):
             vf = self.validation_fraction
             if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0.0 < vf < 1.0:
                 raise ValueError(f"validation_fraction must be a number in (0, 1), got {vf!r}")
+        if isinstance(self.shuffle, str) and self.shuffle != "blocks":
+            raise ValueError(f"shuffle must be True, False or 'blocks', got {self.shuffle!r}")
+        if self.block_size is not None:
+            if self.shuffle != "blocks":
+                raise ValueError(f"block_size={self.block_size!r} applies only with shuffle='blocks' "
+                                 f"(shuffle is {self.shuffle!r})")
+            _positive_int("block_size", self.block_size)
         if not isinstance(self.verbose, bool) and (
             not isinstance(self.verbose, numbers.Integral) or self.verbose < 0
         ):
@@ -563,7 +581,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"partial_fit needs a mini-batch optimizer (sgd, momentum or adam); "
                              f"optimizer={name!r} is a full-batch method: use fit")
         continuing = hasattr(self, "network_") and (incremental or self.warm_start)
-        X, y = self._validate_Xy(X, y, reset=not continuing)
+        streamed = self.shuffle == "blocks" and _is_streamed(X)
+        if streamed:  # read block by block in fit: check the shape and dtype, read nothing
+            X, y = self._validate_source(X, y, reset=not continuing)
+        else:
+            X, y = self._validate_Xy(X, y, reset=not continuing)
         n = X.shape[0]
         sample_weight = self._check_sample_weight(sample_weight, n)
         Y, target_attributes = self._encode_targets(y, continuing, classes, incremental, sample_weight)
@@ -596,6 +618,9 @@ class _BaseMLP(BaseEstimator):
         X_val = Y_val = w_val = None
         X_train, Y_train, w_train = X, Y, sample_weight
         if self.early_stopping and not incremental:
+            if streamed:
+                raise ValueError("early_stopping holds out rows of X in memory; with shuffle='blocks' on a "
+                                 f"{type(X).__name__} source pass early_stopping=False (or X as an array)")
             X_train, Y_train, w_train, X_val, Y_val, w_val = self._split(X, Y, sample_weight)
 
         epochs = 1 if incremental else _positive_int("epochs", self.epochs)
@@ -630,7 +655,8 @@ class _BaseMLP(BaseEstimator):
                 optimizer=optimizer,
                 l2=self.l2,
                 validation=None if X_val is None else (X_val, Y_val),
-                shuffle=bool(self.shuffle),
+                shuffle="blocks" if self.shuffle == "blocks" else bool(self.shuffle),
+                block_size=self.block_size,
                 seed=self._rng,
                 callbacks=callbacks,
                 early_stopping=bool(self.early_stopping) and not incremental,
@@ -693,6 +719,32 @@ class _BaseMLP(BaseEstimator):
         else:
             self.validation_loss_curve_ = None
             self.validation_scores_ = None
+
+    def _validate_source(self, X, y, reset):
+        """``_validate_Xy`` for a row-sliceable source X that ``fit`` streams (a memory map, an
+        h5py or Zarr array, a Dask array): its shape, dtype and feature count are checked as
+        ``validate_data`` checks them, without reading it (``validate_data`` would load it whole)."""
+        shape = tuple(X.shape)
+        if len(shape) != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got a {type(X).__name__} of shape {shape}")
+        if np.dtype(X.dtype).kind not in "biuf":
+            raise ValueError(f"X must be numeric, got a {type(X).__name__} of dtype {X.dtype}")
+        if shape[0] < 1 or shape[1] < 1:
+            raise ValueError(f"X of shape {shape} is empty; expected at least one example and one feature")
+        if reset:
+            self.n_features_in_ = shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        classifier = isinstance(self, ClassifierMixin)
+        y = _validate_data(self, y=y, multi_output=True, y_numeric=not classifier)
+        if classifier and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if len(y) != shape[0]:
+            raise ValueError(f"X has {shape[0]} examples but y has {len(y)}; they must match")
+        return X, y
 
     def _split(self, X, Y, w):
         stratify = self._stratify_labels(Y)
@@ -944,8 +996,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         max |∂J/∂θ| ≤ tol (scipy's ``gtol``, as scikit-learn's lbfgs), warn if it was not met.
     restore_best : bool, default=True
         With early stopping, end with the weights of the best validation epoch.
-    shuffle : bool, default=True
-        Shuffle the examples every epoch.
+    shuffle : bool or "blocks", default=True
+        Shuffle the examples every epoch. "blocks": ``fit`` reads X block by block — a memory
+        map, an h5py or Zarr array, a Dask array, never loaded whole (only its shape and dtype
+        are checked) — visiting the blocks in a random order and the rows of each in a random
+        order (``deltaprop.sources``); every source gives the same weights from one seed.
+        Early stopping needs X in memory.
+    block_size : int or None, default=None
+        Rows per block for ``shuffle="blocks"`` (default: ``sources.default_block_size``, 64 MiB
+        of float32 inputs).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         The weights, the validation split and the shuffles (see the module docstring).
     dtype : {"float64", "float32"}, default="float64"

@@ -612,6 +612,36 @@ class TrainingData:
         return {"cost": total / m, "accuracy": right / m if targets.is_classifier(net) else None}
 
 
+def training_targets(net: Network, y: ArrayLike, m: int) -> np.ndarray:
+    """The training labels/targets as target rows (``targets.prepare``, which sets
+    ``net.classes_`` when unknown), checked: m rows, n_L columns, finite, valid for the cost."""
+    Y = targets.prepare(net, y, fit_classes=True)
+    if Y.shape[0] != m:
+        raise ValueError(f"X has {m} examples but y has {Y.shape[0]}; they must match")
+    if Y.shape[1] != net.sizes[-1]:
+        raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
+    check_finite(Y, "y")
+    net.cost_function.check_targets(Y)
+    return Y
+
+
+def validation_targets(net: Network, y_val: ArrayLike, m_val: int) -> np.ndarray:
+    """The validation labels/targets as target rows (the training classes), m_val of them."""
+    Y_val = targets.prepare(net, y_val)
+    if Y_val.shape[0] != m_val:
+        raise ValueError("validation X and y have different lengths")
+    net.cost_function.check_targets(Y_val)
+    return Y_val
+
+
+def _validation_pair(validation) -> tuple:
+    try:
+        X_val, y_val = validation
+    except (TypeError, ValueError):
+        raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+    return X_val, y_val
+
+
 def prepare(net: Network, X: ArrayLike, y: ArrayLike, validation: tuple[ArrayLike, ArrayLike] | float | None = None,
             sample_weight: ArrayLike | None = None, seed: int | None = None) -> TrainingData:
     """Raw inputs and labels/targets → ``TrainingData`` (the input contract of ``network``:
@@ -623,26 +653,14 @@ def prepare(net: Network, X: ArrayLike, y: ArrayLike, validation: tuple[ArrayLik
     X = net.prepare_inputs(X, "X")
     had_classes = net.classes_ is not None
     try:
-        Y = targets.prepare(net, y, fit_classes=True)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} examples but y has {Y.shape[0]}; they must match")
-        if Y.shape[1] != net.sizes[-1]:
-            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
-        check_finite(Y, "y")
-        net.cost_function.check_targets(Y)
+        Y = training_targets(net, y, X.shape[0])
         data = TrainingData(X, Y, sample_weight=check_sample_weight(sample_weight, X.shape[0]))
         if isinstance(validation, (float, int)) and not isinstance(validation, bool):
             return _hold_out(net, data, validation, seed)
         if validation is not None:
-            try:
-                X_val, y_val = validation
-            except (TypeError, ValueError):
-                raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+            X_val, y_val = _validation_pair(validation)
             data.X_val = net.prepare_inputs(X_val, "validation X")
-            data.Y_val = targets.prepare(net, y_val)
-            if data.Y_val.shape[0] != data.X_val.shape[0]:
-                raise ValueError("validation X and y have different lengths")
-            net.cost_function.check_targets(data.Y_val)
+            data.Y_val = validation_targets(net, y_val, data.X_val.shape[0])
         return data
     except ValueError:
         if not had_classes:
@@ -659,13 +677,7 @@ def prepare_blocks(net: Network, X: Any, y: ArrayLike, validation: tuple[Any, Ar
     source = _input_source(net, X, "X")
     had_classes = net.classes_ is not None
     try:
-        Y = targets.prepare(net, np.asarray(y), fit_classes=True)
-        if Y.shape[0] != source.shape[0]:
-            raise ValueError(f"X has {source.shape[0]} examples but y has {Y.shape[0]}; they must match")
-        if Y.shape[1] != net.sizes[-1]:
-            raise ValueError(f"y must have {net.sizes[-1]} columns to match the output layer, got {Y.shape[1]}")
-        check_finite(Y, "y")
-        net.cost_function.check_targets(Y)
+        Y = training_targets(net, np.asarray(y), source.shape[0])
         block_size = default_block_size(source.n_features) if block_size is None else block_size
         data = TrainingData(source, Y, sample_weight=check_sample_weight(sample_weight, source.shape[0]),
                             block_size=block_size, net=net)
@@ -676,15 +688,9 @@ def prepare_blocks(net: Network, X: Any, y: ArrayLike, validation: tuple[Any, Ar
             data.X, data.Y, data.sample_weight = source.subset(train), Y[train], None if w is None else w[train]
             data.X_val, data.Y_val = source.subset(val), Y[val]
         elif validation is not None:
-            try:
-                X_val, y_val = validation
-            except (TypeError, ValueError):
-                raise ValueError("validation must be (X_val, y_val) or a fraction such as 0.1") from None
+            X_val, y_val = _validation_pair(validation)
             data.X_val = _input_source(net, X_val, "validation X")
-            data.Y_val = targets.prepare(net, np.asarray(y_val))
-            if data.Y_val.shape[0] != data.X_val.shape[0]:
-                raise ValueError("validation X and y have different lengths")
-            net.cost_function.check_targets(data.Y_val)
+            data.Y_val = validation_targets(net, np.asarray(y_val), data.X_val.shape[0])
         return data
     except ValueError:
         if not had_classes:
@@ -794,7 +800,8 @@ def fit(
     ``optimizer="lbfgs"`` or ``"cg"`` (Polak–Ribière conjugate gradient) minimise J over the flat
     parameter vector with ``scipy.optimize.minimize`` instead (``deltaprop.fullbatch``): each epoch
     is one iteration on all the rows, ``tol=`` (default 1e-5) stops once max |∂J/∂θ| ≤ tol, there
-    is no learning rate, batch_size, shuffle and engine do not apply, and a resumed run restarts
+    is no learning rate, batch_size and shuffle do not apply (``engine`` picks the evaluation: the
+    fused ``fastpath.FastCost`` or ``Network._backprop``), and a resumed run restarts
     the method from the checkpoint's weights (its curvature memory is not saved).
     With a Dask array X, a full-batch method (lbfgs, cg, or ``batch_size=None``) and a
     ``dask.distributed`` Client (``client=``, or the running one), the cost and gradient are
@@ -854,6 +861,7 @@ def fit(
         from .fullbatch import FullBatchTrainer
 
         trainer = FullBatchTrainer(net, opt, epochs, None, l2, rng, settings)
+        trainer.engine = engine
     else:
         batch_size = data.X.shape[0] if batch_size is None else batch_size
         trainer = Trainer(net, opt, epochs, batch_size, l2, rng, settings)

@@ -36,7 +36,7 @@ def evaluation(net, ds, split: str) -> dict:
 @app.command("evaluate")
 def evaluate(
     model: Path = typer.Argument(..., help="A model file written by deltaprop train (model.npz).", metavar="MODEL"),
-    dataset: Optional[str] = typer.Option(None, help="Data set to evaluate on [default: the one the model was trained on].", metavar="TEXT"),
+    dataset: Optional[str] = typer.Option(None, help="Data set to evaluate on, as deltaprop train names it (npy:, hdf5: and zarr: sets are read in blocks) [default: the one the model was trained on].", metavar="TEXT"),
     split: str = typer.Option("test", help="train, validation or test.", metavar="TEXT"),
     seed: Optional[int] = typer.Option(None, help="Split seed [default: the training run's].", metavar="INTEGER"),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are.", metavar="PATH"),

@@ -118,11 +118,16 @@ def check_options(opts: dict) -> None:
     if str(opts["activation"]).lower() == "softmax":
         fail("--activation softmax: softmax is an output activation only; use --output softmax with a hidden "
              "--activation such as relu or sigmoid")
-    from ..datasets import IDX_DATASETS
+    from ..datasets import IDX_DATASETS, STREAMED
 
     name = str(opts["dataset"]).strip().lower()
     if opts.get("label") is not None and not (name.startswith("csv:") or name.endswith(".csv")):
         fail(f"--label chooses the label column of a csv: data set; {opts['dataset']} has its own labels")
+    if opts.get("block_size") is not None:
+        if name.partition(":")[0] not in STREAMED or ":" not in name:
+            fail(f"--block-size is the rows per read of an npy:, hdf5: or zarr: data set; {opts['dataset']} is loaded into memory")
+        if opts["block_size"] < 1:
+            fail(f"--block-size must be a positive integer (rows per block), got {opts['block_size']}")
     if opts.get("data_dir") is not None and name.replace("_", "-") not in IDX_DATASETS:
         fail(f"--data-dir is where the MNIST / Fashion-MNIST IDX files are; {opts['dataset']} does not read it")
 
@@ -203,6 +208,38 @@ def _describe_preprocessing(prep, given) -> str:
     return f"used as given ({how})"
 
 
+
+def _shuffle(ds, opts: dict) -> dict:
+    """fit's shuffle arguments: a streamed data set (npy:, hdf5:, zarr:) trains on mini-batches
+    with ``shuffle="blocks"`` (its ``--block-size`` resolved, so that the model records it);
+    full-batch methods need the training rows in memory and read them whole."""
+    if not ds.streamed:
+        return {}
+    if opts["batch_size"] == "all":
+        if opts.get("block_size") is not None:
+            fail("--block-size is for mini-batch training; full-batch methods (lbfgs, cg, --batch-size all) "
+                 "read the training split into memory")
+        return {}
+    from ..sources import default_block_size
+
+    if opts.get("block_size") is None:
+        opts["block_size"] = default_block_size(ds.n_features)
+    return {"shuffle": "blocks", "block_size": opts["block_size"]}
+
+
+def _gradient_norm_rows(ds, seed):
+    """(X, y) for ``GradientNorms``: of a streamed set, the rows it would draw, read alone (it
+    would load the whole split to pick them)."""
+    from ..monitor import DEFAULT_MAX_ROWS
+    from ..validation import as_generator
+
+    X, y = ds.X_train, ds.labels(ds.y_train)
+    if ds.streamed and len(X) > DEFAULT_MAX_ROWS:
+        rows = np.sort(as_generator(seed).choice(len(X), size=DEFAULT_MAX_ROWS, replace=False))
+        X, y = X[rows], y[rows]
+    return X, y
+
+
 def split_metrics(net, ds, l2):
     out = {}
     for split, key in (("train", "train"), ("validation", "val"), ("test", "test")):
@@ -215,7 +252,7 @@ def split_metrics(net, ds, l2):
 
 @app.command("train")
 def train(
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral.", metavar="TEXT"),
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, csv:PATH, npz:PATH, moons, circles, xor, spiral; or, read from disk block by block and never loaded whole: npy:X.npy,y.npy (X a memory map), hdf5:FILE[:X,y] (its datasets X and y, or the two named), zarr:DIR[:X,y] (a Zarr group's arrays).", metavar="TEXT"),
     layers: Optional[str] = typer.Option(None, help=f"Hidden layer sizes, comma separated, e.g. 16,16 (default: {D['layers']}).", metavar="TEXT"),
     activation: Optional[str] = typer.Option(None, help=f"Hidden activation: relu, sigmoid, tanh, leaky_relu, identity (default: {D['activation']}).", metavar="TEXT"),
     output: Optional[str] = typer.Option(None, help="Output activation (default: by the task — sigmoid for two classes, softmax for more, identity for regression).", metavar="TEXT"),
@@ -242,6 +279,7 @@ def train(
     patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']}).", metavar="INTEGER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
+    block_size: Optional[int] = typer.Option(None, help="npy:, hdf5:, zarr: data: rows per block read from disk; each epoch visits the blocks, and the rows within each, in a random order (default: 64 MiB of float32 inputs).", metavar="INTEGER"),
     dask: Optional[str] = typer.Option(None, "--dask", help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786): the training rows go to its workers once, and each iteration's cost and gradient are sums over their chunks there (lbfgs, cg or --batch-size all only; the same weights as without it, to rounding).", metavar="ADDRESS"),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
@@ -253,7 +291,7 @@ def train(
         "learning_rate": learning_rate, "optimizer": optimizer, "l2": l2, "seed": seed,
         "dtype": dtype, "data_dir": None if data_dir is None else str(data_dir), "label": label,
         "task": task, "preprocessing": preprocessing, "test_fraction": test_fraction, "limit": limit, "early_stopping": early_stopping,
-        "patience": patience,
+        "patience": patience, "block_size": block_size,
     }
     interrupts = _Interrupts()  # Ctrl-C and SIGTERM: checkpoint the last whole epoch, then stop
     run_dir = RunDirectory(out)
@@ -434,6 +472,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
         net.preprocessing = default_preprocessing(ds, opts["preprocessing"])  # fitted on the training split
     # record what was resolved, so the model file and a later --resume say it outright
     opts.update(task=ds.task, output=net.g[-1].name, cost=net.cost_name, preprocessing=net.preprocessing.kind)
+    shuffle = _shuffle(ds, opts)
     con.print(
         f"[bold]deltaprop train[/bold]  {cell(ds.name)}: {len(ds.X_train)} train / {len(ds.X_val)} "
         f"validation / {len(ds.X_test)} test, {ds.n_features} features"
@@ -470,7 +509,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     from ..monitor import GradientNorms
 
     # every run records per-layer gradient norms (one backward per epoch on ≤ 512 training rows)
-    callbacks = [GradientNorms(ds.X_train, ds.labels(ds.y_train), seed=opts["seed"])]
+    callbacks = [GradientNorms(*_gradient_norm_rows(ds, opts["seed"]), seed=opts["seed"])]
     callbacks += [ParameterSnapshots()] if snapshots.wanted(net) else []  # the report's boundary over epochs
     callbacks += [] if quiet else [ProgressDisplay(progress) if interactive else EpochLines()]
     client = None if dask is None else dask_client(dask)
@@ -486,7 +525,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
             epochs=opts["epochs"], batch_size=None if opts["batch_size"] == "all" else opts["batch_size"],
             learning_rate=opts["learning_rate"], optimizer=opts["optimizer"], l2=opts["l2"],
             validation=(ds.X_val, ds.labels(ds.y_val)) if len(ds.X_val) else None,
-            seed=opts["seed"], callbacks=callbacks,
+            seed=opts["seed"], callbacks=callbacks, **shuffle,
             early_stopping=opts["early_stopping"], patience=opts["patience"],
             checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,
             checkpoint_meta={"cli": opts, "dataset": opts["dataset"], "run_id": run_id},
@@ -551,7 +590,8 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
     if report:
         from ..report import write_report
 
-        path = write_report(out, out / "report.html", dataset=ds)
+        # (a streamed set: its first rows, in memory, for the examples and figures that need arrays)
+        path = write_report(out, out / "report.html", dataset=ds)  # (a streamed set: its first rows)
         con.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; open it in a browser)", markup=False)
     model = out / "model.npz"
     con.print(f"next: deltaprop explain {model} --weight 1:0,0   (the chain rule behind one gradient)", markup=False)

@@ -175,6 +175,11 @@ def _check_metrics(metrics, path: Path) -> None:
             raise ValueError(f"{path}: {split!r} must hold a numeric 'cost' (and 'accuracy', 'n')")
 
 
+#: A streamed data set (``npy:``, ``hdf5:``, ``zarr:``: X read from disk block by block) is
+#: reported on the first this-many rows of each split, held in memory.
+STREAMED_ROWS = 2000
+
+
 def load_run_dataset(run: Run, data_dir: str | os.PathLike[str] | None = None, name: str | None = None) -> Dataset:
     """The run's data set, split as in training (same name, seed, fractions and limit); ``name``
     (the user's choice) replaces the recorded one, which is trusted only beside the model
@@ -405,6 +410,8 @@ def build_report(run_dir: str | os.PathLike[str] | Run, dataset: Dataset | str |
             notes.append(f"The data set could not be loaded again ({type(exc).__name__}); the views "
                          "that need it (derivations, decision boundary, confusion matrix) are left out.")
             ds = None
+    if ds is not None and ds.streamed:  # npy:/hdf5:/zarr: read from disk: the page explains its first rows
+        ds = ds.head(STREAMED_ROWS)
     if ds is not None and ds.n_features != net.sizes[0]:
         notes.append(f"The data set {ds.name} has {ds.n_features} features but the network's input layer "
                      f"has {net.sizes[0]}; the views that need the data are left out.")
