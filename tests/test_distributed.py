@@ -35,9 +35,10 @@ def _on_workers(client, X, k, rows):
                            for p, i in zip(parts, starts)])
 
 
-def _network(**kwargs):
+def _network(X=None, **kwargs):
     net = dp.Network([64, 12, 10], activation="tanh", output="softmax", seed=1, **kwargs)
-    net.preprocessing = Preprocessing("standardize")  # fitted from the data
+    if X is not None:
+        net.preprocessing = Preprocessing("standardize").fit(X)  # the one home of the statistics
     return net
 
 
@@ -52,7 +53,7 @@ def _dask_cost(client, net, X, y, k, l2=0.8):
 
 def test_the_gradient_is_bit_identical_with_1_2_and_3_workers(client):
     X, y = _digits(350)
-    results = [_dask_cost(client, _network(), X, y, k) for k in (1, 2, 3)]
+    results = [_dask_cost(client, _network(X), X, y, k) for k in (1, 2, 3)]
     for cost, grad in results[1:]:
         assert cost == results[0][0]
         np.testing.assert_array_equal(grad, results[0][1])
@@ -62,11 +63,8 @@ def test_the_gradient_equals_backward_on_the_gathered_rows(client):
     from deltaprop.fullbatch import unroll
 
     X, y = _digits(350)
-    net = _network()
+    net = _network(X)
     cost, grad = _dask_cost(client, net, X, y, 2)
-    mean, std = X.mean(axis=0), X.std(axis=0)  # the statistics came from the data, on the workers
-    np.testing.assert_allclose(net.preprocessing.mean, mean, rtol=1e-13)
-    np.testing.assert_allclose(net.preprocessing.scale, np.where(std > 0, std, 1.0), rtol=1e-13)
     grads = net.backward(X, np.eye(10)[y], l2=0.8)
     np.testing.assert_allclose(grad, unroll(grads.weights, grads.biases), rtol=1e-12, atol=1e-16)
     assert cost == pytest.approx(grads.cost, rel=1e-12)
@@ -178,4 +176,27 @@ def test_network_fit_takes_the_cluster_path_for_a_dask_x_and_a_full_batch_method
         np.testing.assert_allclose(W, W0, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="client= takes the full-batch methods") as info:
         dp.Network([64, 10]).fit(X, y, optimizer="adam", client=client)
+    assert "\n" not in str(info.value)
+
+
+def test_preprocessing_statistics_have_one_home_for_a_dask_x(client):
+    """A Dask X gets the statistics the in-memory path gets (``Preprocessing.fit``, streamed), and
+    an unfitted preprocessing is the same one-line error — a constant column is not scaled by
+    rounding noise (Dask's std of a constant 0.1 is ~1e-16, not 0)."""
+    import dask.array as da
+    from deltaprop.distributed import prepare
+    from deltaprop.preprocessing import PreprocessingError
+
+    X, y = _digits(300)
+    X[:, 5] = 0.1
+    dask_X = _on_workers(client, X, 2, 70)
+    from_dask = Preprocessing("standardize").fit(da.from_array(X, chunks=(70, 64)))
+    in_memory = Preprocessing("standardize").fit(X)
+    np.testing.assert_allclose(from_dask.mean, in_memory.mean, rtol=1e-13)
+    np.testing.assert_array_equal(from_dask.scale[5], in_memory.scale[5])
+    assert in_memory.scale[5] == 1.0
+    net = dp.Network([64, 12, 10], output="softmax", seed=1)
+    net.preprocessing = Preprocessing("standardize")
+    with pytest.raises(PreprocessingError, match="not fitted yet") as info:
+        prepare(net, dask_X, y, client=client)
     assert "\n" not in str(info.value)

@@ -187,17 +187,25 @@ def test_bad_combinations_get_one_line_errors(kwargs, message):
 
 
 def test_lbfgs_on_the_fast_evaluation_follows_the_reference_path(monkeypatch):
-    # FullBatchTrainer.engine picks FlatCost's pass ("auto": fastpath.FastCost); both give the same run to rounding
-    from deltaprop.fullbatch import FullBatchTrainer
+    # fit(engine=) picks FlatCost's pass ("auto": fastpath.FastCost); both give the same run to rounding
+    from deltaprop import fullbatch
 
+    used = []
+    real_init = fullbatch.FlatCost.__init__
+
+    def spy(self, *args, **kwargs):  # records which pass each run used; the work is the real one
+        real_init(self, *args, **kwargs)
+        used.append(self.fast is not None)
+
+    monkeypatch.setattr(fullbatch.FlatCost, "__init__", spy)
     X, y = _digits(200)
     runs = {}
     for engine in ("reference", "auto"):
-        monkeypatch.setattr(FullBatchTrainer, "engine", engine)
         net = dp.Network([64, 20, 10], activation="relu", output="softmax", init="glorot", seed=4)
-        history = net.fit(X, y, epochs=15, optimizer="lbfgs", l2=0.5, tol=1e-12)
+        history = net.fit(X, y, epochs=15, optimizer="lbfgs", l2=0.5, tol=1e-12, engine=engine)
         runs[engine] = net, history
     (ref, h_ref), (fast, h_fast) = runs["reference"], runs["auto"]
+    assert used == [False, True]  # the reference pass, then the fused one
     assert len(h_fast) == len(h_ref) == 15
     np.testing.assert_allclose(h_fast["cost"], h_ref["cost"], rtol=1e-9)
     assert h_fast["evaluations"] == h_ref["evaluations"] and h_fast["accuracy"] == h_ref["accuracy"]

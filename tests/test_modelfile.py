@@ -813,3 +813,17 @@ def test_a_link_to_a_device_is_refused(tmp_path):
     with pytest.raises(ModelFileError) as e:
         load(link)
     assert "is a character device, not a regular file" in one_line_error(e, link)
+
+
+def test_a_saved_history_keeps_why_it_ended_and_its_best_epoch(tmp_path):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    net = Network([64, 16, 10], output="softmax", seed=0)
+    h = net.fit(X[:300], y[:300], epochs=60, learning_rate=0.5, optimizer="sgd", validation=0.3, seed=0,
+                early_stopping=True, patience=2)
+    assert h.stop_reason == "early_stopping" and h.best_epoch is not None
+    modelfile.save(net, tmp_path / "m.npz")
+    loaded = modelfile.load(tmp_path / "m.npz")
+    assert (loaded.history.stop_reason, loaded.history.best_epoch) == (h.stop_reason, h.best_epoch)
+    assert list(loaded.history) == list(h)

@@ -920,3 +920,11 @@ def test_shuffle_blocks_and_block_size_are_checked_at_fit_with_one_line_errors(p
     assert est.get_params()["shuffle"] == params.get("shuffle", True)
     with pytest.raises(ValueError, match=message):
         est.fit(_NoArray(X) if X_of is None else X_of(X), y)
+
+
+def test_the_networks_history_says_why_the_estimators_fit_ended():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), early_stopping=True, patience=3, optimizer="sgd",
+                        learning_rate=0.3, epochs=200, random_state=0).fit(X[:600], y[:600])
+    assert clf.stop_reason_ == "early_stopping"
+    assert (clf.network_.history.stop_reason, clf.network_.history.best_epoch) == ("early_stopping", clf.best_epoch_)

@@ -129,3 +129,20 @@ def test_train_stores_no_snapshots_for_images(tmp_path):
     run_cli("train", "--layers", "8", "--epochs", "1", "--out", tmp_path / "d", "--quiet")
     metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
     assert all("parameters" not in r for r in metrics["history"])
+
+
+def test_early_stopping_keeps_the_last_and_the_best_epoch_and_the_figure_opens_on_the_kept_weights(moons):
+    from deltaprop.report import figures
+
+    X, y = moons
+    net = small_net()
+    h = net.fit(X, y, epochs=200, learning_rate=0.5, optimizer="sgd", validation=0.3, seed=0,
+                early_stopping=True, patience=2, callbacks=[ParameterSnapshots(every=50)])
+    assert h.stop_reason == "early_stopping" and h.best_epoch < len(h)
+    stored = [r["epoch"] for r in h if snapshots.KEY in r]
+    assert len(h) in stored and h.best_epoch in stored  # the last epoch run and the one whose weights are kept
+    snaps = read_snapshots(h.records, net.sizes)
+    ds = load_dataset("moons", seed=0)
+    fig = figures.decision_boundary(net, ds, snapshots=snaps, resolution=20, frame_resolution=10)
+    slider = fig["layout"]["sliders"][0]
+    assert slider["steps"][slider["active"]]["label"] == str(h.best_epoch)  # the restored weights' epoch

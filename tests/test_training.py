@@ -457,3 +457,12 @@ def test_history_to_pandas_is_indexed_by_epoch(blobs, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # pandas not installed
     with pytest.raises(ImportError, match=r"^History.to_pandas\(\) needs pandas, which is not installed: pip install pandas$"):
         history.to_pandas()
+
+
+def test_a_generator_seed_gives_the_same_validation_split_every_time(blobs):
+    X, y = blobs
+    costs = []
+    for _ in range(2):
+        net = new_net()
+        costs.append(net.fit(X, y, epochs=2, validation=0.3, seed=np.random.default_rng(5))["val_cost"])
+    assert costs[0] == costs[1]

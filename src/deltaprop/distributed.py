@@ -217,23 +217,6 @@ class _DaskStep:
         return value, self.cost.last[2]
 
 
-def _fit_preprocessing(client, net: Network, X) -> None:
-    """Fit ``net.preprocessing`` (when it is set and not fitted) from Dask X with Dask's reductions:
-    mean and population standard deviation per column (a constant column gets scale 1), or the
-    largest |x| for "scale"."""
-    prep = net.preprocessing
-    if prep is None or prep.fitted:
-        return
-    X64 = X.astype(np.float64)
-    if prep.kind == "standardize":
-        mean, std = client.gather(client.compute([X64.mean(axis=0), X64.std(axis=0)]))
-        prep.mean, prep.scale = np.asarray(mean, dtype=np.float64), np.where(std > 0, std, 1.0)
-    else:
-        peak = float(client.compute(abs(X64).max()).result())
-        prep.max_value = peak if peak > 0 else 1.0
-    prep.n_features = int(X.shape[1])
-
-
 def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[ArrayLike, ArrayLike] | None = None,
             sample_weight: ArrayLike | None = None, client: Client | None = None) -> DaskData:
     """Dask X (and y: a Dask array, chunked by rows as X or rechunked to it, or a NumPy array,
@@ -263,7 +246,8 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
     try:
         if y.ndim == 1 and not had_classes:  # the label set decides the classes, as all of y would
             targets.prepare(net, np.asarray(client.compute(da.unique(y)).result()), fit_classes=True)
-        _fit_preprocessing(client, net, X)
+        if net.preprocessing is not None:  # as in memory: the statistics come from Preprocessing.fit,
+            net.preprocessing.check_fitted()  # one home (net.preprocessing.fit(X) streams a Dask X)
         X, y = client.persist([X, y])  # computed on the workers (no work if it was persisted)
         keys = {f.key: f for f in futures_of([X, y])}
         x_chunks = [keys[k] for k in _flat_keys(X)]

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write
+from .history import History
 from .network import Network
 from .preprocessing import Preprocessing
 
@@ -67,7 +68,7 @@ _OPTIMIZER = "optimizer/"
 _STATE = "state/"
 _RESERVED = {
     "format", "format_version", "kind", "deltaprop_version", "saved_at", "network",
-    "classes", "classes_dtype", "preprocessing", "feature_names", "history", "checkpoint",
+    "classes", "classes_dtype", "preprocessing", "feature_names", "history", "history_end", "checkpoint",
 }
 
 
@@ -178,8 +179,16 @@ def _net_payload(net: Network) -> tuple[dict, dict]:
         "preprocessing": prep_meta,
         "feature_names": _feature_names_to_json(net),
         "history": list(net.history or []),
+        "history_end": _history_end(net.history),
     }
     return header, arrays
+
+
+def _history_end(history) -> dict | None:
+    """Why the history ended, kept beside its records: ``stop_reason`` and ``best_epoch``."""
+    if not history:
+        return None
+    return {"stop_reason": getattr(history, "stop_reason", "completed"), "best_epoch": getattr(history, "best_epoch", None)}
 
 
 def _feature_names_to_json(net):
@@ -672,6 +681,7 @@ _HEADER = {
     "classes_dtype": _or_null(_STR),
     "preprocessing": _or_null(_object()),
     "feature_names": _or_null(_list_of(_STR)),
+    "history_end": _or_null(_object({"stop_reason": _STR, "best_epoch": _or_null(_COUNT)}, required=("stop_reason",))),
     "history": _list_of(_object({  # one record per epoch; callbacks may add their own keys
         "epoch": _INT,
         **{key: _NUMBER for key in ("cost", "accuracy", "val_cost", "val_accuracy", "val_score", "time",
@@ -752,7 +762,8 @@ def _build_net(npz, header: dict, path: Path) -> Network:
     net.classes_ = _classes_from_json(header, path, sizes[-1])
     net.preprocessing = _preprocessing_from(npz, header, path, sizes[0])
     net.feature_names = _feature_names_from(header, path, sizes[0])
-    net.history = header.get("history", [])
+    end = header.get("history_end") or {}
+    net.history = History(header.get("history", []), end.get("stop_reason", "completed"), end.get("best_epoch"))
     return net
 
 

@@ -113,16 +113,21 @@ class Preprocessing:
             return self.max_value is not None
         return True
 
+    def check_fitted(self) -> None:
+        """A PreprocessingError unless ``fit`` has run (the statistics are the training data's)."""
+        if not self.fitted:
+            raise PreprocessingError(
+                f"this {self.kind!r} preprocessing is not fitted yet; call fit(X_train) first "
+                "(one streaming pass, also over a memmap, h5py, Zarr or Dask array)"
+            )
+
     def transform(self, X: ArrayLike, feature_names: Sequence[str] | None = None,
                   rows: np.ndarray | None = None) -> np.ndarray:
         """The preprocessed batch, shape (m, n_features); float32 input stays float32,
         anything else becomes float64. A value that is not finite after preprocessing (NaN, or
         too large for the fitted statistics) is a PreprocessingError naming its row and column
         (and its name from ``feature_names``, when given; ``rows`` numbers X's rows for it)."""
-        if not self.fitted:
-            raise PreprocessingError(
-                f"this {self.kind!r} preprocessing is not fitted yet; call fit(X_train) first"
-            )
+        self.check_fitted()
         X = _as_batch(X, "X")
         if self.n_features is not None and X.shape[1] != self.n_features:
             raise PreprocessingError(

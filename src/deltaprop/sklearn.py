@@ -97,6 +97,7 @@ from .network import Network
 from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, Optimizer, get_optimizer
 from . import defaults, targets
 from .progress import ProgressBar
+from .history import History
 from .training import Callback
 from .training import fit as _train
 from .validation import as_generator, check_l2, check_sample_weight
@@ -645,6 +646,7 @@ class _BaseMLP(BaseEstimator):
             callbacks.append(ProgressBar(desc=type(self).__name__, n_done=self.n_iter_))
         n_done = self.n_iter_
         previous = list(self.network_.history or [])
+        history = None
         try:
             history = _train(
                 self.network_,
@@ -667,7 +669,11 @@ class _BaseMLP(BaseEstimator):
         finally:
             # also after a TrainingDiverged: the curves show the epochs that ran
             new = [dict(r, epoch=n_done + i) for i, r in enumerate(recorder.records, start=1)]
-            self.network_.history = previous + new
+            if history is not None:  # the whole run's History: the records, why it ended, its best epoch
+                reason, best = history.stop_reason, None if history.best_epoch is None else n_done + history.best_epoch
+            else:  # (training raised: a divergence after the new records, or bad arguments before any)
+                reason, best = "diverged" if new else getattr(self.network_.history, "stop_reason", "completed"), None
+            self.network_.history = History(previous + new, reason, best)
             self._update_curves()
         if history.best_epoch is not None:
             self.best_epoch_ = n_done + history.best_epoch

@@ -73,6 +73,7 @@ def unpack(snapshot: dict, sizes: Sequence[int]) -> tuple[list[NDArray], list[ND
 
 class ParameterSnapshots(Callback):
     """Store the parameters in the records of epoch 1, every ``every``-th epoch and the last
+    (when early stopping ends the run: that epoch, and the best epoch whose weights are kept)
     (``every=None``: chosen so that about ``MAX_SNAPSHOTS`` epochs get one)."""
 
     def __init__(self, every: int | None = None):
@@ -83,8 +84,14 @@ class ParameterSnapshots(Callback):
     def on_epoch_end(self, trainer: Trainer, record: dict) -> bool:
         every = self.every or max(1, math.ceil(trainer.epochs / MAX_SNAPSHOTS))
         e = trainer.epoch
-        if e == 1 or e % every == 0 or e == trainer.epochs:
+        stopping = trainer.history.stop_reason == "early_stopping"  # (decided before the callbacks run)
+        if e == 1 or e % every == 0 or e == trainer.epochs or stopping:
             record[KEY] = pack(trainer.net.weights, trainer.net.biases)
+        best = getattr(trainer, "best", None) or {}
+        if stopping and best.get("weights") is not None:  # the weights the run will end with
+            kept = next((r for r in trainer.history.records if r.get("epoch") == best["epoch"]), None)
+            if kept is not None and KEY not in kept:
+                kept[KEY] = pack(best["weights"], best["biases"])
         return False
 
 

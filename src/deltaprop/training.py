@@ -738,6 +738,15 @@ def _hold_out(net, data: TrainingData, fraction, seed) -> TrainingData:
     return TrainingData(data.X[train], data.Y[train], data.X[val], data.Y[val], None if w is None else w[train])
 
 
+def _split_seed(seed_int: int | None, validation, rng: np.random.Generator) -> int | None:
+    """The seed of a held-out validation fraction: the int seed, else one integer drawn from the
+    run's Generator (so a Generator seed gives the same split every time, and NumPy's global
+    random state is never used); None when no fraction is held out."""
+    if not isinstance(validation, (float, int)) or isinstance(validation, bool):
+        return seed_int
+    return seed_int if seed_int is not None else int(rng.integers(2**31 - 1))
+
+
 def _check_int(name, value, minimum=1):
     try:
         ivalue = int(value)
@@ -844,9 +853,9 @@ def fit(
         if batch_size is None:
             raise ValueError("shuffle='blocks' trains on mini-batches: give batch_size (None makes one batch of "
                              "all the rows, which would read the whole source into memory)")
-        data = prepare_blocks(net, X, y, validation, sample_weight, seed_int, block_size)
+        data = prepare_blocks(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng), block_size)
     else:
-        data = prepare(net, X, y, validation, sample_weight, seed_int)
+        data = prepare(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng))
     if early_stopping and data.X_val is None:
         raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
     if full_batch:

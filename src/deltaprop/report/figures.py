@@ -320,6 +320,18 @@ def decision_boundary(net: Network, ds: Dataset, highlight: Sequence[int] | NDAr
     return figure_json(fig)
 
 
+def _shown_snapshot(net, snapshots) -> int:
+    """The index of the snapshot that holds the network's own parameters (to float32 rounding):
+    the epoch the figure opens on — the best epoch when early stopping restored its weights —,
+    else the last one."""
+    params = [np.asarray(p, dtype=np.float64) for p in (*net.weights, *net.biases)]
+    for i in range(len(snapshots) - 1, -1, -1):
+        _, weights, biases = snapshots[i]
+        if all(np.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip((*weights, *biases), params)):
+            return i
+    return len(snapshots) - 1
+
+
 def _animate(fig, net, snapshots, plane, names, n_traces: int) -> None:
     """Frames of the prediction (the first ``n_traces`` traces) at each snapshot, a slider and
     a play button."""
@@ -339,7 +351,7 @@ def _animate(fig, net, snapshots, plane, names, n_traces: int) -> None:
     fig.update_layout(
         margin=dict(l=60, r=20, t=40, b=120),
         height=600,
-        sliders=[dict(active=len(steps) - 1, steps=steps, x=0.2, len=0.8, y=-0.08, yanchor="top",
+        sliders=[dict(active=_shown_snapshot(net, snapshots), steps=steps, x=0.2, len=0.8, y=-0.08, yanchor="top",
                       currentvalue=dict(prefix="epoch ", xanchor="right", font=dict(size=13)), pad=dict(t=30))],
         updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
                           pad=dict(t=38, r=8), showactive=False,
