@@ -187,15 +187,8 @@ class FullBatchTrainer(Trainer):
             # (only checkpoints keep it, for a mini-batch run resumed from them: full-batch
             # divergence is a cost or parameters no longer finite)
             self.cost_reference = self.cost_before_training(data)
-        started = []
-        try:
-            for cb in callbacks:
-                cb.on_train_begin(self)
-                started.append(cb)
+        with self.callbacks_running(callbacks):
             return self._iterations(data, callbacks, checkpointer, patience, keep_best)
-        finally:
-            for cb in started:
-                cb.on_train_end(self)
 
     def _iterations(self, data, callbacks, checkpointer, patience, keep_best) -> History:
         net = self.net
@@ -210,7 +203,7 @@ class FullBatchTrainer(Trainer):
             record = {"epoch": self.epoch + 1, "cost": cost}
             if targets.is_classifier(net):
                 record["accuracy"] = correct / m
-            val = None if data.X_val is None else net.evaluate_prepared(data.X_val, data.Y_val)  # no penalty
+            val = None if data.X_val is None else data.evaluate(net, data.X_val, data.Y_val)  # no penalty
             if val is not None and not math.isfinite(val["cost"]):
                 raise NotFinite(f"the validation cost became {val['cost']}")
             self.epoch += 1

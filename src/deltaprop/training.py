@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from contextlib import closing
+from contextlib import closing, contextmanager
 import math
 import os
 import time
@@ -303,12 +303,19 @@ class Trainer:
         if self.cost_reference is None:
             self.cost_reference = self.cost_before_training(data)
         self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_reference
+        with self.callbacks_running(callbacks):
+            return self._epochs(step, data, callbacks, checkpointer, shuffle, patience, keep_best, last_good)
+
+    @contextmanager
+    def callbacks_running(self, callbacks: Sequence[Callback]) -> Iterator[None]:
+        """``on_train_begin`` of each callback, then the run; ``on_train_end`` of every callback
+        whose ``on_train_begin`` ran, however the run ends."""
         started = []
         try:
             for cb in callbacks:
                 cb.on_train_begin(self)
                 started.append(cb)
-            return self._epochs(step, data, callbacks, checkpointer, shuffle, patience, keep_best, last_good)
+            yield
         finally:
             for cb in started:
                 cb.on_train_end(self)
@@ -885,25 +892,22 @@ def fit(
         from .progress import EpochLines, ProgressBar
 
         callbacks.append(ProgressBar() if verbose == 1 else EpochLines())
+    run = dict(callbacks=callbacks, checkpointer=checkpointer, patience=patience if early_stopping else None,
+               keep_best=keep_best)
     if cluster is not None:
         try:
-            step = None if full_batch else cluster.full_batch_step(data, net, opt, l2)
-            run = dict(callbacks=callbacks, checkpointer=checkpointer,
-                       patience=patience if early_stopping else None, keep_best=keep_best)
-            return trainer.run(data, **run) if full_batch else trainer.run(step, data, shuffle=False, **run)
+            if full_batch:
+                return trainer.run(data, **run)
+            return trainer.run(cluster.full_batch_step(data, net, opt, l2), data, shuffle=False, **run)
         finally:
             data.close()
     if full_batch:
-        return trainer.run(data, callbacks=callbacks, checkpointer=checkpointer,
-                           patience=patience if early_stopping else None, keep_best=keep_best)
+        return trainer.run(data, **run)
     X_step = data.X
     if isinstance(X_step, Source):  # the step takes its rows from each block (step.use); until then,
         X_step = np.broadcast_to(np.zeros(net.sizes[0], net.dtype), X_step.shape)  # n rows, no memory
     step = make_step(engine, net, opt, l2, X_step, data.Y, batch_size, data.sample_weight)
-    return trainer.run(
-        step, data, callbacks=callbacks, checkpointer=checkpointer, shuffle=shuffle,
-        patience=patience if early_stopping else None, keep_best=keep_best,
-    )
+    return trainer.run(step, data, shuffle=shuffle, **run)
 
 
 # ---------------------------------------------------------------------------- fit's arguments
