@@ -345,3 +345,104 @@ def test_ctrl_c_in_the_middle_of_epoch_two_then_resume_is_bit_identical_to_an_un
     with pytest.raises(ValueError, match=r"stopped inside epoch 2: resume it with the same shuffle='blocks', "
                                          r"block_size=150, batch_size=32$"):
         new_net().fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **{**kw, "block_size": 100})
+
+
+# ---------------------------------------------------------------- reading a file's memory map directly
+def _npy(tmp_path, X, name="X.npy"):
+    np.save(tmp_path / name, X)
+    return np.load(tmp_path / name, mmap_mode="r")
+
+
+@pytest.mark.parametrize("dtype", ["<f4", ">f8", "u1"])
+def test_a_read_only_memmap_is_read_directly_into_the_callers_memory(tmp_path, dtype):
+    """All rows and a split's rows (moved together in place): equal to the map's rows, living in
+    ``out``; a slice of rows of the map (its own file offset) too."""
+    from deltaprop.sources import Source, aligned_empty
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((3001, 37)) * 200).astype(dtype)
+    mm = _npy(tmp_path, X)
+    held_out = np.sort(rng.choice(3001, 300, replace=False))
+    for array, rows in [(mm, None), (mm, np.setdiff1d(np.arange(3001), held_out)), (mm[1234:2999], None),
+                        (mm[7:], rng.choice(2994, 1000, replace=False))]:
+        source = Source(array, rows)
+        assert source.file is not None and source.file.usable
+        expected = np.asarray(array) if rows is None else np.asarray(array)[np.sort(rows)]
+        for start, stop in [(0, len(source)), (5, 6), (17, 901), (len(source) - 3, len(source))]:
+            out = aligned_empty(source.read_bytes(start, stop))
+            got = source.read(start, stop, out)
+            assert got.dtype == np.dtype(dtype) and np.shares_memory(got, out)
+            assert np.array_equal(got, expected[start:stop])
+            assert np.array_equal(source.read(start, stop), expected[start:stop])  # without out: a copy
+
+
+def test_memmaps_that_may_differ_from_their_file_are_not_read_directly(tmp_path):
+    from deltaprop.sources import Source
+
+    _npy(tmp_path, np.ones((10, 3), np.float32))
+    assert Source(np.load(tmp_path / "X.npy", mmap_mode="c")).file is None  # copy-on-write: changes in memory only
+    assert Source(np.load(tmp_path / "X.npy", mmap_mode="r+")).file is None
+    assert Source(np.load(tmp_path / "X.npy", mmap_mode="r")[:, :2]).file is None  # rows not contiguous
+    assert Source(np.load(tmp_path / "X.npy", mmap_mode="r")[::2]).file is None
+
+
+def test_where_o_direct_is_refused_the_map_is_copied_into_the_same_memory(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from deltaprop import sources
+
+    X = np.arange(600, dtype=np.float32).reshape(200, 3)
+    source = sources.Source(_npy(tmp_path, X), np.arange(0, 200, 2))
+    real_open = os.open
+
+    def no_direct(path, flags, *args):
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(sources.os, "open", no_direct)
+    out = sources.aligned_empty(source.read_bytes(0, 100))
+    got = source.read(0, 100, out)
+    assert not source.file.usable and np.shares_memory(got, out) and np.array_equal(got, X[::2])
+
+
+def test_a_file_truncated_under_its_memmap_is_a_one_line_error_naming_the_rows(tmp_path):
+    import os
+
+    from deltaprop.sources import Source, aligned_empty
+
+    mm = _npy(tmp_path, np.ones((5000, 8), np.float32))
+    source = Source(mm)
+    os.truncate(tmp_path / "X.npy", 128 + 8 * 4 * 3000)  # header + 3000 rows
+    out = aligned_empty(source.read_bytes(0, 5000))
+    assert np.array_equal(source.read(0, 3000, out), np.ones((3000, 8)))
+    with pytest.raises(SourceError, match=r"reading rows 0–4999 of X \(.*X\.npy\) failed: .*ends at byte"):
+        source.read(0, 5000, out)
+
+
+def test_the_block_reader_reuses_two_buffers_a_block_valid_until_the_next_is_taken(tmp_path):
+    from deltaprop.sources import BlockReader, Source
+
+    X = np.random.default_rng(0).random((1000, 4)).astype(np.float32)
+    spans = [(300, 400), (0, 100), (900, 1000), (500, 600)]
+    with BlockReader(Source(_npy(tmp_path, X)), spans, lambda block, start: block) as reader:
+        for k, (start, block) in enumerate(reader):
+            assert np.array_equal(block, X[start : start + 100])  # intact while it is the consumer's
+            assert np.shares_memory(block, reader.buffers[k % 2])
+    assert not np.shares_memory(*reader.buffers)
+
+
+def test_a_split_of_a_streamed_npy_data_set_reads_the_file_directly(tmp_path):
+    from deltaprop import datasets
+    from deltaprop.sources import Source, aligned_empty
+
+    X = np.random.default_rng(0).random((900, 5)).astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] > 0.5).astype(int))
+    data = datasets.load_dataset(f"npy:{tmp_path / 'X.npy'},{tmp_path / 'y.npy'}", seed=0)
+    source = Source(data.X_train)
+    assert source.file is not None and source.array is data.X_train.source.array
+    out = aligned_empty(source.read_bytes(0, len(source)))
+    got = source.read(0, len(source), out)
+    assert np.shares_memory(got, out) and np.array_equal(got, np.asarray(data.X_train))

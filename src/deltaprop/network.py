@@ -53,7 +53,7 @@ from .costs import Cost, get_cost, output_delta
 from .history import History
 from .init import default_init, get_initialiser
 from .metrics import count_correct
-from .sources import Source, blocks, default_block_size, is_source
+from .sources import Source, default_block_size, is_source, read_blocks
 from .validation import (
     as_generator,
     aligned_empty,
@@ -647,8 +647,10 @@ class Network:
 
     def _source_blocks(self, source: Source):
         """(start, stop, a^0) of each block of a source, in order."""
-        for start, stop in blocks(source.shape[0], default_block_size(source.n_features)):
-            yield start, stop, self.prepare_inputs(source.read(start, stop), "X", source.row_numbers(start, stop))
+        def prepare(block, start):
+            return self.prepare_inputs(block, "X", source.row_numbers(start, start + len(block)))
+
+        yield from read_blocks(source, default_block_size(source.n_features), prepare)
 
     def _finite_output(self, X, first_row: int = 0) -> np.ndarray:
         """a^L for raw inputs X (read block by block from a source not in memory), refused (one

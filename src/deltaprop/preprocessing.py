@@ -72,7 +72,7 @@ class Preprocessing:
         ``StandardScaler.partial_fit`` does (Chan et al.'s pairwise update of mean and
         variance), so X is never read whole; data of one block gives what ``fit`` on all of it
         gives."""
-        from .sources import Source, blocks, default_block_size, is_source
+        from .sources import Source, default_block_size, is_source, read_blocks
 
         if not is_source(X):
             X = _as_batch(X, "X")  # (a list) its message for a wrong shape or dtype
@@ -91,8 +91,8 @@ class Preprocessing:
             )
         self.n_features = int(source.shape[1])
         statistics = _Statistics(self.kind)
-        for start, stop in blocks(source.shape[0], block_size or default_block_size(self.n_features)):
-            block = _as_batch(source.read(start, stop), "X")
+        for start, stop, block in read_blocks(source, block_size or default_block_size(self.n_features)):
+            block = _as_batch(block, "X")
             if not is_finite(block):
                 row, col = np.argwhere(~np.isfinite(block))[0]
                 raise PreprocessingError(f"X has a non-finite value at row {start + row}, column {col}")

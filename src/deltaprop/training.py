@@ -54,7 +54,7 @@ from . import defaults, targets
 from .metrics import count_correct
 from .history import History
 from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, get_optimizer
-from .sources import BlockReader, Source, SourceError, block_order, blocks, default_block_size, is_source
+from .sources import BlockReader, Source, SourceError, block_order, default_block_size, is_source, read_blocks
 from .validation import as_generator, check_finite, check_l2, check_sample_weight, is_finite
 
 if TYPE_CHECKING:
@@ -612,8 +612,8 @@ class TrainingData:
         if not isinstance(X, Source):
             return net.evaluate_prepared(X, Y)
         m, total, right = X.shape[0], 0.0, 0
-        for start, stop in blocks(m, self.block_size):
-            part = net.evaluate_prepared(self.block_inputs(X.read(start, stop), start, X), Y[start:stop])
+        for start, stop, a0 in read_blocks(X, self.block_size, lambda block, start: self.block_inputs(block, start, X)):
+            part = net.evaluate_prepared(a0, Y[start:stop])
             total += part["cost"] * (stop - start)
             right += round((part["accuracy"] or 0.0) * (stop - start))
         return {"cost": total / m, "accuracy": right / m if targets.is_classifier(net) else None}
