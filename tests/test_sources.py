@@ -421,16 +421,20 @@ def test_a_file_truncated_under_its_memmap_is_a_one_line_error_naming_the_rows(t
         source.read(0, 5000, out)
 
 
-def test_the_block_reader_reuses_two_buffers_a_block_valid_until_the_next_is_taken(tmp_path):
+def test_the_block_reader_reuses_its_buffers_a_block_valid_until_the_next_is_taken(tmp_path):
+    import time
+
     from deltaprop.sources import BlockReader, Source
 
-    X = np.random.default_rng(0).random((1000, 4)).astype(np.float32)
-    spans = [(300, 400), (0, 100), (900, 1000), (500, 600)]
+    X = np.random.default_rng(0).random((2000, 4)).astype(np.float32)
+    spans = block_order(np.random.default_rng(1), 2000, 100)[0]
     with BlockReader(Source(_npy(tmp_path, X)), spans, lambda block, start: block) as reader:
+        assert reader.ahead == 4 and len(reader.buffers) == 5
         for k, (start, block) in enumerate(reader):
+            time.sleep(0.005)  # the reader fills the blocks ahead meanwhile
             assert np.array_equal(block, X[start : start + 100])  # intact while it is the consumer's
-            assert np.shares_memory(block, reader.buffers[k % 2])
-    assert not np.shares_memory(*reader.buffers)
+            assert np.shares_memory(block, reader.buffers[k % 5])
+    assert k == 19 and not any(np.shares_memory(a, b) for i, a in enumerate(reader.buffers) for b in reader.buffers[:i])
 
 
 def test_a_split_of_a_streamed_npy_data_set_reads_the_file_directly(tmp_path):

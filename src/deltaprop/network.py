@@ -507,7 +507,7 @@ class Network:
             the rows of each in a random order (``deltaprop.sources``); the same seed gives the
             same weights whatever the source.
         block_size : int, optional
-            Rows per block for ``shuffle="blocks"`` (default: 64 MiB of float32 inputs,
+            Rows per block for ``shuffle="blocks"`` (default: 16 MiB of float32 inputs,
             ``deltaprop.defaults.BLOCK_BYTES``).
         seed : int or numpy.random.Generator, optional
             Where the shuffling (and a held-out split) comes from.

@@ -1009,7 +1009,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         order (``deltaprop.sources``); every source gives the same weights from one seed.
         Early stopping needs X in memory.
     block_size : int or None, default=None
-        Rows per block for ``shuffle="blocks"`` (default: ``sources.default_block_size``, 64 MiB
+        Rows per block for ``shuffle="blocks"`` (default: ``sources.default_block_size``, 16 MiB
         of float32 inputs).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         The weights, the validation split and the shuffles (see the module docstring).

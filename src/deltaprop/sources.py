@@ -9,12 +9,12 @@ globally random order is 33–115× slower than training consumes them. The orde
 of the Generator's state, the number of rows and the block size alone, so an in-RAM array, a
 memory map, an HDF5 or Zarr file and a Dask array give bit-identical weights from one seed.
 
-``BlockReader`` reads the next block on a background thread while the current one trains (at
-most two blocks are alive: the one training and the one read ahead); a read error, or a NaN in
-a block, is raised in the training thread when that block is reached, naming the row.
+``BlockReader`` reads the next blocks on a background thread while the current one trains (up
+to ``defaults.READ_AHEAD_BYTES`` of them, at least one); a read error, or a NaN in a block, is
+raised in the training thread when that block is reached, naming the row.
 
 A read-only memory map of a file (``np.load(path, mmap_mode="r")``) is read with ``O_DIRECT``
-into two page-aligned buffers that the reader reuses, one per block alive: the disk's DMA
+into page-aligned buffers that the reader reuses, one per block alive: the disk's DMA
 fills them, the kernel copies nothing and faults in no page, so the reading thread costs the
 training next to no CPU. Measured on a cold 1 GiB .npy (2 cores, 784-100-10 @ 128): 0.13 s of
 CPU to read it this way against 0.35 s through the memory map, and the epoch 1.7 s against
@@ -273,35 +273,40 @@ _DONE = object()
 
 class BlockReader:
     """Reads ``prepare(source.read(start, stop), start)`` for each (start, stop) of ``spans`` on
-    a background thread, one block ahead of the consumer (iterate over it to get
+    a background thread, ``ahead`` blocks ahead of the consumer (iterate over it to get
     ``(start, block)``); a use as a context manager ends the thread on exit, however the loop
     ends (finished, an error, Ctrl-C). An exception raised while reading is raised where the
     block it belongs to is taken.
 
-    A block is valid until the consumer takes the next one: the reader reads into two buffers in
-    turn (for a source that reads into memory, ``Source.read_bytes``), and it reads block k + 2
-    into block k's buffer once block k + 1 is taken."""
+    ``ahead`` is ``defaults.READ_AHEAD_BYTES`` of the longest block (at least 1, at most
+    ``defaults.READ_AHEAD_BLOCKS``). A block is
+    valid until the consumer takes the next one: the reader reads into ``ahead + 1`` buffers in
+    turn (for a source that reads into memory, ``Source.read_bytes``), and it reads block
+    k + ahead + 1 into block k's buffer once block k + 1 is taken."""
 
     def __init__(self, source: Source, spans: list[tuple[int, int]], prepare: Callable[[np.ndarray, int], Any]):
         self.source, self.spans, self.prepare = source, spans, prepare
-        self.queue: queue.Queue = queue.Queue(maxsize=1)
-        self.free = threading.Semaphore(1)  # read ahead only once the previous block is taken
+        longest = max((stop - start for start, stop in spans), default=0)
+        block_bytes = longest * source.n_features * np.dtype(getattr(source.array, "dtype", np.float32)).itemsize
+        self.ahead = max(1, min(defaults.READ_AHEAD_BLOCKS, defaults.READ_AHEAD_BYTES // max(1, block_bytes)))
+        self.queue: queue.Queue = queue.Queue(maxsize=self.ahead)
+        self.free = threading.Semaphore(self.ahead)  # at most `ahead` blocks read and not yet taken
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._read, name="deltaprop-block-reader", daemon=True)
         # the buffers: as large as the largest block's read, at most twice a block's rows (a split
         # spread more thinly than that reads its rows by windows, without them)
         self.needs = [source.read_bytes(start, stop) for start, stop in spans]
-        longest = max((stop - start for start, stop in spans), default=0)
         most = 2 * longest * (source.file.row_bytes if source.file else 0) + 2 * PAGE
         self.nbytes = max((need for need in self.needs if need <= most), default=0)
-        self.buffers: list[np.ndarray | None] = [None, None]
+        self.buffers: list[np.ndarray | None] = [None] * (self.ahead + 1)
 
     def _buffer(self, k: int) -> np.ndarray | None:
         if not 0 < self.needs[k] <= self.nbytes:
             return None
-        if self.buffers[k % 2] is None:
-            self.buffers[k % 2] = aligned_empty(self.nbytes)
-        return self.buffers[k % 2]
+        slot = k % len(self.buffers)
+        if self.buffers[slot] is None:
+            self.buffers[slot] = aligned_empty(self.nbytes)
+        return self.buffers[slot]
 
     def __enter__(self) -> BlockReader:
         self.thread.start()

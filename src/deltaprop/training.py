@@ -374,7 +374,7 @@ class Trainer:
         """One epoch's mini-batches, as row indices for ``step``: of a permutation of all the
         rows from ``rng`` (``shuffle=True``), of the rows in order (False), or, for
         ``shuffle="blocks"``, of ``sources.block_order``: each block is read once (on a
-        background thread, one block ahead) and handed to the step with ``step.use``, and a
+        background thread, ahead of the training) and handed to the step with ``step.use``, and a
         batch that spans two blocks is gathered from both.
 
         With "blocks", the state at the first batch boundary of each block is kept in ``mid``

@@ -279,7 +279,7 @@ def train(
     patience: Optional[int] = typer.Option(None, help=f"Epochs without improvement before early stopping (default: {D['patience']}).", metavar="INTEGER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     report: bool = typer.Option(False, "--report/--no-report", help="Also write DIR/report.html, the interactive training report (see deltaprop report)."),
-    block_size: Optional[int] = typer.Option(None, help="npy:, hdf5:, zarr: data: rows per block read from disk; each epoch visits the blocks, and the rows within each, in a random order (default: 64 MiB of float32 inputs).", metavar="INTEGER"),
+    block_size: Optional[int] = typer.Option(None, help="npy:, hdf5:, zarr: data: rows per block read from disk; each epoch visits the blocks, and the rows within each, in a random order (default: 16 MiB of float32 inputs).", metavar="INTEGER"),
     dask: Optional[str] = typer.Option(None, "--dask", help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786): the training rows go to its workers once, and each iteration's cost and gradient are sums over their chunks there (lbfgs, cg or --batch-size all only; the same weights as without it, to rounding).", metavar="ADDRESS"),
 ):
     """Train a network and report its accuracy. With no arguments: the bundled 8x8 digits."""
