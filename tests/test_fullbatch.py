@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import deltaprop as dp
-from deltaprop.training import TrainingDiverged, prepare
+from deltaprop.training import Callback, TrainingDiverged, prepare
 
 pytestmark = pytest.mark.fast
 
@@ -227,3 +227,30 @@ def test_fit_engine_reaches_the_full_batch_evaluation():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
     with pytest.raises(ValueError, match="engine must be 'auto', 'fast' or 'reference'"):
         dp.Network([64, 12, 10], output="softmax").fit(X, y, optimizer="lbfgs", epochs=2, engine="turbo")
+
+
+def test_scipys_own_blas_runs_single_threaded_during_the_method_and_numpys_is_left_alone():
+    """SciPy's bundled OpenBLAS spins against NumPy's while minimize runs (4× slower per
+    evaluation on 2 cores): it is held at one thread for the method, and restored after."""
+    from threadpoolctl import ThreadpoolController
+
+    from deltaprop.fastpath import _numpys_own
+
+    def threads():
+        return {lib.filepath: lib.num_threads for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"}
+
+    before = threads()
+    others = [path for path in before if not _numpys_own(path)]
+    if not others or all(before[path] == 1 for path in others):
+        pytest.skip("no second BLAS with more than one thread (SciPy and NumPy share one, or one core)")
+    seen = []
+
+    class Look(Callback):
+        def on_epoch_end(self, trainer, record):
+            seen.append(threads())
+
+    X, y = _digits(200, classes=3)
+    dp.Network([X.shape[1], 5, 3], seed=0).fit(X, y, epochs=3, optimizer="lbfgs", callbacks=[Look()])
+    assert seen and all(during[path] == 1 for during in seen for path in others)
+    assert all(during[path] == before[path] for during in seen for path in before if _numpys_own(path))
+    assert threads() == before

@@ -357,7 +357,7 @@ def _npy(tmp_path, X, name="X.npy"):
 def test_a_read_only_memmap_is_read_directly_into_the_callers_memory(tmp_path, dtype):
     """All rows and a split's rows (moved together in place): equal to the map's rows, living in
     ``out``; a slice of rows of the map (its own file offset) too."""
-    from deltaprop.sources import Source, aligned_empty
+    from deltaprop.sources import Source, page_aligned
 
     rng = np.random.default_rng(0)
     X = (rng.random((3001, 37)) * 200).astype(dtype)
@@ -369,7 +369,7 @@ def test_a_read_only_memmap_is_read_directly_into_the_callers_memory(tmp_path, d
         assert source.file is not None and source.file.usable
         expected = np.asarray(array) if rows is None else np.asarray(array)[np.sort(rows)]
         for start, stop in [(0, len(source)), (5, 6), (17, 901), (len(source) - 3, len(source))]:
-            out = aligned_empty(source.read_bytes(start, stop))
+            out = page_aligned(source.read_bytes(start, stop))
             got = source.read(start, stop, out)
             assert got.dtype == np.dtype(dtype) and np.shares_memory(got, out)
             assert np.array_equal(got, expected[start:stop])
@@ -402,7 +402,7 @@ def test_where_o_direct_is_refused_the_map_is_copied_into_the_same_memory(tmp_pa
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(sources.os, "open", no_direct)
-    out = sources.aligned_empty(source.read_bytes(0, 100))
+    out = sources.page_aligned(source.read_bytes(0, 100))
     got = source.read(0, 100, out)
     assert not source.file.usable and np.shares_memory(got, out) and np.array_equal(got, X[::2])
 
@@ -410,12 +410,12 @@ def test_where_o_direct_is_refused_the_map_is_copied_into_the_same_memory(tmp_pa
 def test_a_file_truncated_under_its_memmap_is_a_one_line_error_naming_the_rows(tmp_path):
     import os
 
-    from deltaprop.sources import Source, aligned_empty
+    from deltaprop.sources import Source, page_aligned
 
     mm = _npy(tmp_path, np.ones((5000, 8), np.float32))
     source = Source(mm)
     os.truncate(tmp_path / "X.npy", 128 + 8 * 4 * 3000)  # header + 3000 rows
-    out = aligned_empty(source.read_bytes(0, 5000))
+    out = page_aligned(source.read_bytes(0, 5000))
     assert np.array_equal(source.read(0, 3000, out), np.ones((3000, 8)))
     with pytest.raises(SourceError, match=r"reading rows 0–4999 of X \(.*X\.npy\) failed: .*ends at byte"):
         source.read(0, 5000, out)
@@ -439,7 +439,7 @@ def test_the_block_reader_reuses_its_buffers_a_block_valid_until_the_next_is_tak
 
 def test_a_split_of_a_streamed_npy_data_set_reads_the_file_directly(tmp_path):
     from deltaprop import datasets
-    from deltaprop.sources import Source, aligned_empty
+    from deltaprop.sources import Source, page_aligned
 
     X = np.random.default_rng(0).random((900, 5)).astype(np.float32)
     np.save(tmp_path / "X.npy", X)
@@ -447,6 +447,6 @@ def test_a_split_of_a_streamed_npy_data_set_reads_the_file_directly(tmp_path):
     data = datasets.load_dataset(f"npy:{tmp_path / 'X.npy'},{tmp_path / 'y.npy'}", seed=0)
     source = Source(data.X_train)
     assert source.file is not None and source.array is data.X_train.source.array
-    out = aligned_empty(source.read_bytes(0, len(source)))
+    out = page_aligned(source.read_bytes(0, len(source)))
     got = source.read(0, len(source), out)
     assert np.shares_memory(got, out) and np.array_equal(got, np.asarray(data.X_train))

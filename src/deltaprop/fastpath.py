@@ -61,10 +61,11 @@ Why it is fast (each trick is explained again where it is used):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -106,13 +107,10 @@ def numpy_blas_gemm(dtype: DTypeLike) -> Callable[..., None] | None:
     letter = {"float32": "s", "float64": "d"}.get(dtype.name)
     if letter is None:
         return None
-    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
     real = ctypes.c_float if letter == "s" else ctypes.c_double
     for info in threadpool_info():
         path = os.path.abspath(info.get("filepath") or "")
-        if info.get("internal_api") != "openblas" or not (
-            path.startswith(numpy_dir + os.sep) or path.startswith(numpy_dir + ".libs" + os.sep)
-        ):
+        if info.get("internal_api") != "openblas" or not _numpys_own(path):
             continue
         try:
             lib = ctypes.CDLL(path)  # the already loaded library: same code, same thread pool
@@ -130,6 +128,45 @@ def numpy_blas_gemm(dtype: DTypeLike) -> Callable[..., None] | None:
                 _gemm_cache[dtype] = fn
                 return fn
     return None
+
+
+def _numpys_own(path: str) -> bool:
+    """Whether a loaded library lies in NumPy's own directory (``numpy/`` or ``numpy.libs/``)."""
+    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
+    path = os.path.abspath(path)
+    return path.startswith(numpy_dir + os.sep) or path.startswith(numpy_dir + ".libs" + os.sep)
+
+
+_others: list = []
+
+
+@contextlib.contextmanager
+def other_blas_single_threaded() -> Iterator[None]:
+    """Run the block with every BLAS library other than NumPy's own at one thread.
+
+    SciPy's wheels bundle a second OpenBLAS, which ``scipy.optimize``'s L-BFGS-B and CG use for
+    their vector operations. Its thread pool, as large as NumPy's, spins on the same cores while
+    NumPy's GEMMs run and slows them down. Measured on the digits benchmark (64-100-10,
+    2 cores, both pools at their defaults of 2 threads): 4.0× slower per evaluation than with
+    SciPy's pool at one thread, and scikit-learn's L-BFGS suffers the same. The vector
+    operations on θ (thousands of floats) need no threads. NumPy's own pool is left alone. Only
+    libraries found by threadpoolctl are limited (looked up once; none found, nothing done)."""
+    if not _others:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _others.append(None)
+        else:
+            controller = ThreadpoolController()
+            paths = [lib.filepath for lib in controller.lib_controllers
+                     if lib.user_api == "blas" and not _numpys_own(lib.filepath)]
+            _others.append(controller.select(filepath=paths) if paths else None)
+    others = _others[0]
+    if others is None:
+        yield
+        return
+    with others.limit(limits=1):
+        yield
 
 
 def _gemm_works(fn, dtype):

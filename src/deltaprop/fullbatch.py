@@ -191,6 +191,8 @@ class FullBatchTrainer(Trainer):
             return self._iterations(data, callbacks, checkpointer, patience, keep_best)
 
     def _iterations(self, data, callbacks, checkpointer, patience, keep_best) -> History:
+        from .fastpath import other_blas_single_threaded
+
         net = self.net
         fun = objective(net, data, self.l2, self.engine)
         m = fun.m
@@ -234,7 +236,7 @@ class FullBatchTrainer(Trainer):
         if self.optimizer.name == "lbfgs":
             options["ftol"] = np.finfo(np.float64).eps
         try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), other_blas_single_threaded():
                 result = minimize(fun, unroll(net.weights, net.biases), jac=True, method=self.optimizer.scipy_method,
                                   callback=end_of_iteration, options=options)
         except KeyboardInterrupt:

@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 
 from . import defaults
+from .validation import aligned_empty
 
 __all__ = ["SourceError", "Source", "DirectFile", "BlockReader", "is_source", "block_order", "default_block_size",
-           "blocks", "read_blocks", "aligned_empty", "PAGE"]
+           "blocks", "read_blocks", "page_aligned", "PAGE"]
 
 
 class SourceError(ValueError):
@@ -60,11 +61,9 @@ def default_block_size(n_features: int) -> int:
 PAGE = 4096  # O_DIRECT's alignment of file offsets, lengths and memory (a multiple of any block size)
 
 
-def aligned_empty(nbytes: int) -> np.ndarray:
+def page_aligned(nbytes: int) -> np.ndarray:
     """``nbytes`` of uninitialised memory (uint8) starting on a ``PAGE`` boundary."""
-    raw = np.empty(int(nbytes) + PAGE, np.uint8)
-    skip = -raw.ctypes.data % PAGE
-    return raw[skip : skip + int(nbytes)]
+    return aligned_empty(int(nbytes), np.uint8, PAGE)
 
 
 class DirectFile:
@@ -195,7 +194,7 @@ class Source:
         return self.file.nbytes(int(self.rows[start]), int(self.rows[stop - 1]) + 1)
 
     def read(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Rows ``start:stop``. With ``out`` (page-aligned memory, ``aligned_empty``, of at least
+        """Rows ``start:stop``. With ``out`` (page-aligned memory, ``page_aligned``, of at least
         ``read_bytes(start, stop)`` bytes), a file's memory map is read into it (one ``O_DIRECT``
         read of the rows' span; a split's wanted rows are then moved together in place) and the
         result lives in ``out`` until the caller reuses it."""
@@ -305,7 +304,7 @@ class BlockReader:
             return None
         slot = k % len(self.buffers)
         if self.buffers[slot] is None:
-            self.buffers[slot] = aligned_empty(self.nbytes)
+            self.buffers[slot] = page_aligned(self.nbytes)
         return self.buffers[slot]
 
     def __enter__(self) -> BlockReader:
