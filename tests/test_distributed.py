@@ -200,3 +200,27 @@ def test_preprocessing_statistics_have_one_home_for_a_dask_x(client):
     with pytest.raises(PreprocessingError, match="not fitted yet") as info:
         prepare(net, dask_X, y, client=client)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_chunks_sums_do_not_depend_on_the_other_chunks_its_actor_holds(dtype):
+    """The fast evaluator serves a worker's chunks in turn in shared buffers: a chunk's sums are
+    bit-identical whatever else the actor holds (so any assignment of chunks to workers gives
+    the same sums), and equal ``Network._backprop``'s (engine="reference") to rounding."""
+    from deltaprop.distributed import ChunkSums
+    from deltaprop.fullbatch import unroll
+
+    X, y = _digits(500)
+    net = _network(dtype=dtype)
+    net.classes_ = np.arange(10)
+    theta = unroll(net.weights, net.biases)
+    chunks = [(X[:200], y[:200]), (X[200:260], y[200:260]), (X[260:], y[260:])]
+    together = ChunkSums(net.copy(), [c[0] for c in chunks], [c[1] for c in chunks], [0, 200, 260]).sums(theta)
+    for k, (Xc, yc) in enumerate(chunks):
+        alone = ChunkSums(net.copy(), [Xc], [yc], [0]).sums(theta)[0]
+        assert alone[0] == together[k][0] and np.array_equal(alone[1], together[k][1]) and alone[2] == together[k][2]
+        reference = ChunkSums(net.copy(), [Xc], [yc], [0], engine="reference").sums(theta)[0]
+        tol = 1e-12 if dtype == "float64" else 1e-4
+        assert reference[1].dtype == alone[1].dtype == np.dtype(dtype)
+        assert np.isclose(alone[0], reference[0], rtol=tol) and alone[2] == reference[2]
+        np.testing.assert_allclose(alone[1], reference[1], rtol=tol, atol=tol * np.abs(reference[1]).max())

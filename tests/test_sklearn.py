@@ -905,6 +905,34 @@ def test_fit_with_shuffle_blocks_reads_a_source_by_slices_without_loading_it_who
         est.fit(_NoArray(X[:, :4]), y)
 
 
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_predict_and_score_read_a_source_by_slices_and_equal_the_array_in_ram(Estimator, tmp_path):
+    """predict, predict_proba, predict_log_proba and score on a source not in memory read it
+    block by block (never whole) and give exactly what the same rows in RAM give."""
+    from deltaprop import defaults
+
+    X, y = _block_data()
+    y = y if Estimator is MLPClassifier else X[:, 0] * 2.0
+    est = Estimator(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(X, y)
+    np.save(tmp_path / "X.npy", X)
+    sources = [_NoArray(X), np.load(tmp_path / "X.npy", mmap_mode="r")]
+    methods = ["predict", "predict_proba", "predict_log_proba"] if Estimator is MLPClassifier else ["predict"]
+    import unittest.mock
+
+    with unittest.mock.patch.object(defaults, "BLOCK_BYTES", 4 * 5 * 128):  # blocks of 128 rows
+        for source in sources:
+            for method in methods:
+                got, expected = getattr(est, method)(source), getattr(est, method)(X)
+                assert got.dtype == expected.dtype and np.array_equal(got, expected), (type(source), method)
+            assert est.score(source, y) == est.score(X, y)
+    with pytest.raises(ValueError, match=f"X has 4 features, but {Estimator.__name__} is expecting 5"):
+        est.predict(_NoArray(X[:, :4]))
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Estimator().predict(_NoArray(X))
+
+
 @pytest.mark.parametrize("params, X_of, message", [
     (dict(shuffle="block"), None, "shuffle must be True, False or 'blocks', got 'block'"),
     (dict(block_size=100), None, "block_size=100 applies only with shuffle='blocks'"),

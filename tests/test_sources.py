@@ -347,6 +347,68 @@ def test_ctrl_c_in_the_middle_of_epoch_two_then_resume_is_bit_identical_to_an_un
         new_net().fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **{**kw, "block_size": 100})
 
 
+KILLED_RUN = """
+import os, signal, sys
+import numpy as np
+import deltaprop as dp
+from deltaprop.training import Callback
+
+X, y = np.load(sys.argv[1]), np.load(sys.argv[2])
+
+
+class Kill(Callback):
+    def on_batch_end(self, trainer, batch, n_batches, cost):
+        if trainer.epoch == 1 and batch == 25:
+            os.kill(os.getpid(), signal.SIGKILL)  # no handler, no finally: the process is gone
+
+
+net = dp.Network([X.shape[1], 5, 3], dtype="float32", seed=1)
+net.fit(X, y, epochs=3, batch_size=32, optimizer="adam", shuffle="blocks", block_size=150, seed=3,
+        checkpoint=sys.argv[3], checkpoint_blocks=2, callbacks=[Kill()])
+"""
+
+
+def test_a_run_killed_mid_epoch_resumes_from_its_last_block_checkpoint_bit_identically(data, tmp_path):
+    """SIGKILL in the middle of epoch 2 (nothing runs after it): with checkpoint_blocks=2 the
+    file holds the start of the last even block reached; resuming gives the weights and costs
+    of a run never interrupted."""
+    import signal
+    import subprocess
+    import sys
+
+    X, y = data
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    (tmp_path / "run.py").write_text(KILLED_RUN)
+    done = subprocess.run([sys.executable, tmp_path / "run.py", tmp_path / "X.npy", tmp_path / "y.npy",
+                           tmp_path / "run.ckpt"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    ckpt = load_checkpoint(tmp_path / "run.ckpt")
+    position = ckpt.meta["position"]
+    assert ckpt.meta["epoch"] == 1 and position["block"] in (2, 4) and 0 < position["batch"] <= 25
+    kw = {"batch_size": 32, "optimizer": "adam", "shuffle": "blocks", "block_size": 150, "seed": 3}
+    whole = new_net()
+    whole.fit(X, y, epochs=3, **kw)
+    resumed = new_net()
+    history = resumed.fit(X, y, epochs=3, resume=tmp_path / "run.ckpt", **kw)
+    assert [r["cost"] for r in history.records] == whole.history["cost"]
+    assert all(np.array_equal(a, b) for a, b in zip([*resumed.weights, *resumed.biases], [*whole.weights, *whole.biases]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(shuffle=True, checkpoint="c.ckpt"), "checkpoint_blocks=2 writes checkpoints inside an epoch of shuffle='blocks'"),
+    (dict(shuffle="blocks"), "give checkpoint= and shuffle='blocks'"),
+    (dict(shuffle="blocks", checkpoint="c.ckpt", optimizer="lbfgs"), "with a mini-batch method"),
+])
+def test_checkpoint_blocks_needs_blocks_a_checkpoint_and_mini_batches(data, tmp_path, kwargs, message):
+    X, y = data
+    kwargs = {k: (tmp_path / v if k == "checkpoint" else v) for k, v in kwargs.items()}
+    with pytest.raises(ValueError, match=message):
+        new_net().fit(X, y, epochs=1, checkpoint_blocks=2, **kwargs)
+    with pytest.raises(ValueError, match="checkpoint_blocks must be a positive number of blocks, got 0"):
+        new_net().fit(X, y, epochs=1, shuffle="blocks", checkpoint=tmp_path / "c.ckpt", checkpoint_blocks=0)
+
+
 # ---------------------------------------------------------------- reading a file's memory map directly
 def _npy(tmp_path, X, name="X.npy"):
     np.save(tmp_path / name, X)

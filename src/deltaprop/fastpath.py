@@ -574,6 +574,21 @@ class FastCost(FastStep):
         self.ws = self._workspace(m)
         self.ws.scale = self.c.scalar(1.0 / m)
 
+    def use(self, X: NDArray, Y: NDArray, sample_weight: None = None) -> None:
+        """Evaluate on the rows (X, Y) from now on, in the same buffers (reallocated only for
+        more rows than before): one evaluator for several chunks of a data set in turn
+        (``distributed.ChunkSums``). The cost and gradient are then the means over these rows."""
+        X = X if X.dtype == self.dtype else np.ascontiguousarray(X, dtype=self.dtype)
+        Y = Y if Y.dtype == self.dtype else np.ascontiguousarray(Y, dtype=self.dtype)
+        m = X.shape[0]
+        if m == 0:
+            raise ValueError("a full-batch evaluation needs at least one example; X has no rows")
+        self.X, self.Y, self.n_examples = X, Y, m
+        if m > self._rows:
+            self._allocate(m, gather=False)
+        self.ws = _Workspace(self, {**self._base, "Xb": X, "Yb": Y}, m)
+        self.ws.scale = self.c.scalar(1.0 / m)
+
     def __call__(self) -> tuple[float, int]:
         ws, m = self.ws, self.n_examples
         total, decay = self._forward(ws, m)

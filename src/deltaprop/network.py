@@ -470,6 +470,7 @@ class Network:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int | None = 1,
         checkpoint_meta: dict | None = None,
+        checkpoint_blocks: int | None = None,
         resume: str | os.PathLike | Checkpoint | None = None,
         engine: str = "auto",
         sample_weight: ArrayLike | None = None,
@@ -525,6 +526,10 @@ class Network:
             Epochs between checkpoints (None: only on Ctrl-C).
         checkpoint_meta : dict, optional
             Extra JSON-able values stored in the checkpoint.
+        checkpoint_blocks : int, optional
+            With ``shuffle="blocks"``, also write the checkpoint inside each epoch at the start
+            of every ``checkpoint_blocks``-th block: a run killed outright resumes from there,
+            bit-identically, losing at most that many blocks.
         resume : path or Checkpoint, optional
             Continue from this checkpoint (weights, optimizer, Generator and history).
         engine : {"auto", "fast", "reference"}
@@ -558,7 +563,7 @@ class Network:
             optimizer=optimizer, l2=l2, validation=validation, shuffle=shuffle, block_size=block_size, seed=seed,
             callbacks=callbacks, early_stopping=early_stopping, patience=patience,
             restore_best=restore_best, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-            checkpoint_meta=checkpoint_meta, resume=resume, engine=engine,
+            checkpoint_meta=checkpoint_meta, checkpoint_blocks=checkpoint_blocks, resume=resume, engine=engine,
             sample_weight=sample_weight, verbose=verbose, client=client, **optimizer_options,
         )
 

@@ -730,6 +730,17 @@ class _BaseMLP(BaseEstimator):
         """``_validate_Xy`` for a row-sliceable source X that ``fit`` streams (a memory map, an
         h5py or Zarr array, a Dask array): its shape, dtype and feature count are checked as
         ``validate_data`` checks them, without reading it (``validate_data`` would load it whole)."""
+        shape = self._source_shape(X, reset)
+        classifier = isinstance(self, ClassifierMixin)
+        y = _validate_data(self, y=y, multi_output=True, y_numeric=not classifier)
+        if classifier and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if len(y) != shape[0]:
+            raise ValueError(f"X has {shape[0]} examples but y has {len(y)}; they must match")
+        return X, y
+
+    def _source_shape(self, X, reset):
+        """A streamed X's shape, checked (2-D, numeric, not empty, ``n_features_in_``) without reading it."""
         shape = tuple(X.shape)
         if len(shape) != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got a {type(X).__name__} of shape {shape}")
@@ -744,13 +755,7 @@ class _BaseMLP(BaseEstimator):
         elif shape[1] != self.n_features_in_:
             raise ValueError(f"X has {shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
-        classifier = isinstance(self, ClassifierMixin)
-        y = _validate_data(self, y=y, multi_output=True, y_numeric=not classifier)
-        if classifier and y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if len(y) != shape[0]:
-            raise ValueError(f"X has {shape[0]} examples but y has {len(y)}; they must match")
-        return X, y
+        return shape
 
     def _split(self, X, Y, w):
         stratify = self._stratify_labels(Y)
@@ -781,14 +786,25 @@ class _BaseMLP(BaseEstimator):
         pass
 
     # ------------------------------------------------------------------ prediction helpers
-    def _prepared(self, X) -> tuple[np.ndarray, np.dtype]:
-        """(the network's inputs, the dtype of the outputs). The outputs, computed from z^L in
-        float64, are returned in NumPy's promotion of the inputs' dtype and the network's, as
+    def _z(self, X) -> tuple[np.ndarray, np.dtype]:
+        """(z^L in float64, the dtype of the outputs) for raw inputs X. The outputs, computed
+        from z^L, are returned in NumPy's promotion of the inputs' dtype and the network's, as
         scikit-learn's MLP returns them: float32 when both are, float64 for float64 inputs
-        (which scikit-learn's estimator checks require)."""
+        (which scikit-learn's estimator checks require; other inputs count as float64, as
+        ``validate_data`` converts them). A row-sliceable source not in memory (a memory map, an
+        h5py or Zarr array, a Dask array) is checked as ``fit`` checks it and read block by block
+        (``Network``'s block reader): never loaded whole."""
         check_is_fitted(self, "network_")
+        net = self.network_
+        if _is_streamed(X):
+            self._source_shape(X, reset=False)
+            from .sources import Source
+
+            parts = [_output_z(net, a0) for _, _, a0 in net._source_blocks(Source(X))]
+            dtype = np.float32 if np.dtype(X.dtype) == np.float32 else np.float64
+            return np.concatenate(parts), np.result_type(dtype, net.dtype)
         X = _validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.prepare_inputs(X), np.result_type(X.dtype, self.network_.dtype)
+        return _output_z(net, net.prepare_inputs(X)), np.result_type(X.dtype, net.dtype)
 
     # ------------------------------------------------------------------ model files
     def save(self, path: str | PathLike[str]) -> Path:
@@ -1158,8 +1174,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             The probability of each class (for multi-label, of each label); float32 when X and
             the network (``dtype="float32"``) are, as in scikit-learn.
         """
-        X, dtype = self._prepared(X)
-        return self._proba_from_z(_output_z(self.network_, X)).astype(dtype, copy=False)
+        z, dtype = self._z(X)
+        return self._proba_from_z(z).astype(dtype, copy=False)
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """The log of ``predict_proba``, computed from z^L (finite where a probability rounds to 0).
@@ -1174,8 +1190,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
             Log-probabilities, in the dtype of ``predict_proba``.
         """
-        X, dtype = self._prepared(X)
-        z = _output_z(self.network_, X)
+        z, dtype = self._z(X)
         out = self.network_.activations[-1].name
         if self._target_type == "multilabel-indicator":
             log_p = Sigmoid.log_value(z)
@@ -1449,8 +1464,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             (n_samples,) for one output; float32 when X and the network
             (``dtype="float32"``) are, as in scikit-learn.
         """
-        X, dtype = self._prepared(X)
-        out = self.network_.activations[-1].value(_output_z(self.network_, X)).astype(dtype, copy=False)
+        z, dtype = self._z(X)
+        out = self.network_.activations[-1].value(z).astype(dtype, copy=False)
         return out.ravel() if out.shape[1] == 1 else out
 
     def _validate_Xy(self, X, y, reset):

@@ -111,7 +111,10 @@ class Callback:
 # ---------------------------------------------------------------------------- checkpoints
 class Checkpointer(Callback):
     """Writes a checkpoint every ``every`` epochs and at the end (``every=None``: only on Ctrl-C),
-    and on Ctrl-C one of the last whole epoch.
+    and on Ctrl-C one of the last whole epoch. With ``every_blocks`` (``shuffle="blocks"``) it
+    also writes one inside each epoch at the start of every ``every_blocks``-th block: the
+    position reached, from which ``resume`` continues bit-identically, so a run killed outright
+    (SIGKILL, a lost machine) loses at most that many blocks of work.
 
     The file holds the weights, the optimizer's state, the Generator's state, the epoch, the
     history and the early-stopping state (best cost and weights); ``fit(..., resume=path)``
@@ -119,16 +122,25 @@ class Checkpointer(Callback):
     after the other callbacks, so the file includes what they add to the epoch's record.
     """
 
-    def __init__(self, path: PathLike, every: int | None = 1, extra_meta: dict | None = None):
+    def __init__(self, path: PathLike, every: int | None = 1, extra_meta: dict | None = None,
+                 every_blocks: int | None = None):
         if every is not None and int(every) < 1:
             raise ValueError(f"checkpoint every must be a positive number of epochs, got {every!r}")
+        if every_blocks is not None and (isinstance(every_blocks, bool) or not isinstance(every_blocks, (int, np.integer))
+                                         or every_blocks < 1):
+            raise ValueError(f"checkpoint_blocks must be a positive number of blocks, got {every_blocks!r}")
         self.path = path
         self.every = None if every is None else int(every)
+        self.every_blocks = None if every_blocks is None else int(every_blocks)
         self.extra_meta = extra_meta or {}
         self.last_written_epoch = None
 
     def due(self, trainer: Trainer) -> bool:
         return self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs)
+
+    def block_due(self, block: int) -> bool:
+        """Whether to write at the start of the epoch's block number ``block`` (0 is the epoch's start)."""
+        return self.every_blocks is not None and block > 0 and block % self.every_blocks == 0
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> bool:
         if self.due(trainer):
@@ -185,6 +197,7 @@ class Trainer:
         self.cost_reference = None  # the cost before training (see cost_before_training)
         self.cost_bound = math.inf  # DIVERGENCE_FACTOR × cost_reference, set by run()
         self.resumed_epoch = None  # the epoch a checkpoint gave, if resumed
+        self.checkpointer: Checkpointer | None = None  # run()'s, for the mid-epoch checkpoints
         # shuffle="blocks": where the next epoch begins when a checkpoint stopped inside one, and
         # the state at the start of the running epoch's latest block (what Ctrl-C keeps)
         self.position: dict | None = None
@@ -300,6 +313,7 @@ class Trainer:
         Every callback whose ``on_train_begin`` ran gets ``on_train_end`` however the run ends
         (completed, stopped early, interrupted, diverged or failed), so a progress bar is closed."""
         last_good = self.snapshot()
+        self.checkpointer = checkpointer  # (epoch_batches writes the mid-epoch ones)
         if self.cost_reference is None:
             self.cost_reference = self.cost_before_training(data)
         self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_reference
@@ -423,6 +437,8 @@ class Trainer:
                     at_row += len(take)
                 self.mid = {**self.snapshot(), "position": {"rng_state": epoch_state, "block": j, "row": at_row,
                                                             **self.progress}}
+                if self.checkpointer is not None and j > first and self.checkpointer.block_due(j):
+                    self.checkpointer.write(self, self.mid)
                 step.use(*block)
                 whole = len(perm) - len(perm) % size
                 for at in range(0, whole, size):
@@ -784,6 +800,7 @@ def fit(
     checkpoint: PathLike | None = None,
     checkpoint_every: int | None = 1,
     checkpoint_meta: dict | None = None,
+    checkpoint_blocks: int | None = None,
     resume: PathLike | Checkpoint | None = None,
     engine: str = "auto",
     sample_weight: ArrayLike | None = None,
@@ -805,8 +822,9 @@ def fit(
     ``momentum=0.9`` or ``beta1`` go to it; α defaults to ``deltaprop.defaults.LEARNING_RATE``).
     ``early_stopping`` stops after ``patience`` epochs without a lower validation cost and, with
     ``restore_best``, restores the best weights. ``checkpoint`` is a path written every
-    ``checkpoint_every`` epochs (None: only on Ctrl-C); ``resume`` a checkpoint path (or loaded
-    checkpoint) to continue from. ``engine`` picks the train step: "reference"
+    ``checkpoint_every`` epochs (None: only on Ctrl-C) and, with ``shuffle="blocks"``, also
+    inside each epoch at every ``checkpoint_blocks``-th block; ``resume`` a checkpoint path (or
+    loaded checkpoint) to continue from, mid-epoch included. ``engine`` picks the train step: "reference"
     (``Network.backward`` plus the optimizer), "fast" (``fastpath``, same updates to rounding) or
     "auto". ``sample_weight`` (m,) weighs each example's cost: a batch's cost is Σ w_x C_x / Σ w_x.
     ``batch_size=None`` is full-batch gradient descent: one step per epoch over all the rows.
@@ -854,8 +872,11 @@ def fit(
     elif client is not None:
         raise ValueError("client= takes the full-batch methods (lbfgs, cg or batch_size=None); mini-batches "
                          "stream a Dask X's blocks with shuffle='blocks'")
+    if checkpoint_blocks is not None and (shuffle != "blocks" or full_batch or checkpoint is None):
+        raise ValueError(f"checkpoint_blocks={checkpoint_blocks!r} writes checkpoints inside an epoch of shuffle='blocks' "
+                         "mini-batches: give checkpoint= and shuffle='blocks' with a mini-batch method")
     if cluster is not None:
-        data = cluster.prepare(net, X, y, validation, sample_weight, client)
+        data = cluster.prepare(net, X, y, validation, sample_weight, client, engine)
     elif shuffle == "blocks" and not full_batch:
         if batch_size is None:
             raise ValueError("shuffle='blocks' trains on mini-batches: give batch_size (None makes one batch of "
@@ -885,7 +906,8 @@ def fit(
         trainer.resume(resume)
     checkpointer = None
     if checkpoint is not None:  # written by the loop itself, after the other callbacks
-        checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta)
+        checkpointer = Checkpointer(checkpoint, every=checkpoint_every, extra_meta=checkpoint_meta,
+                                    every_blocks=checkpoint_blocks)
     keep_best = early_stopping and restore_best
     callbacks = list(callbacks)
     if verbose:  # last, so that it shows what the other callbacks add to a record
