@@ -268,10 +268,56 @@ def test_shuffle_and_block_size_are_checked(data):
         net.fit(X, y, block_size=100)
     with pytest.raises(ValueError, match=r"^block_size must be an integer ≥ 1, got 0$"):
         net.fit(X, y, shuffle="blocks", block_size=0)
-    with pytest.raises(ValueError, match=r"^shuffle='blocks' trains on mini-batches: give batch_size"):
-        net.fit(X, y, shuffle="blocks", batch_size=None)
     with pytest.raises(ValueError, match=r"^X has 5 features per example but the network's input layer has 6"):
         net.fit(X[:, :5], y, shuffle="blocks")
+
+
+@pytest.mark.parametrize("method", [dict(optimizer="lbfgs"), dict(optimizer="cg"), dict(optimizer="adam", batch_size=None)])
+def test_full_batch_methods_read_a_source_block_by_block_and_every_source_gives_the_same_weights(data, tmp_path, method):
+    """lbfgs, cg and batch_size=None evaluate J and ∂J/∂θ block by block (fullbatch.BlockCost):
+    slices of at most block_size rows, never the whole source; every source gives bit-identical
+    weights, equal to the rows in memory (fullbatch.FlatCost) to rounding."""
+    X, y = data
+    X = X.astype(np.float64)
+    kw = dict(epochs=4, l2=0.5, seed=0, shuffle="blocks", block_size=150, validation=0.2, **method)
+    logged = Logged(X)
+    results = {}
+    for name, source in [("logged", logged), *_sources(X.astype(np.float32), tmp_path)]:
+        if source is None:
+            continue
+        net = dp.Network([FEATURES, 5, 3], seed=1)
+        history = net.fit(source, y, **kw)
+        results[name] = ([*net.weights, *net.biases], history["cost"])
+    assert logged.reads and all(stop - start <= 150 for start, stop in logged.reads)
+    assert max(stop for _, stop in logged.reads) <= N and len(results) >= 3
+    reference = results.pop("memmap")
+    for name, (params, costs) in results.items():
+        if name == "logged":  # float64 rows, vs the float32 of the others: equal to float32 rounding
+            assert all(np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(params, reference[0])), name
+        else:
+            assert all(np.array_equal(a, b) for a, b in zip(params, reference[0])) and costs == reference[1], name
+    in_memory = dp.Network([FEATURES, 5, 3], seed=1)
+    in_memory.fit(X, y, **{**kw, "shuffle": False, "block_size": None})  # FlatCost on the same split
+    for a, b in zip(results["logged"][0], [*in_memory.weights, *in_memory.biases]):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_the_block_cost_equals_the_flat_cost_with_and_without_sample_weights():
+    from deltaprop.fullbatch import BlockCost, FlatCost, unroll
+    from deltaprop.training import prepare, prepare_blocks
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(700, FEATURES))
+    y = rng.integers(0, 3, 700)
+    w = rng.random(700) + 0.5
+    net = dp.Network([FEATURES, 5, 3], seed=1)
+    theta = unroll(net.weights, net.biases)
+    for weights in (None, w):
+        for engine in ("auto", "reference"):
+            flat = FlatCost(net, prepare(net, X, y, sample_weight=weights), 0.3, engine)(theta)
+            block = BlockCost(net, prepare_blocks(net, X, y, sample_weight=weights, block_size=64), 0.3, engine)(theta)
+            assert np.isclose(block[0], flat[0], rtol=1e-13)
+            np.testing.assert_allclose(block[1], flat[1], rtol=1e-11, atol=1e-14)
 
 
 def test_evaluate_and_predict_read_a_source_block_by_block(data, monkeypatch):

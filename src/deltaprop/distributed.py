@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import targets
-from .fullbatch import Objective, roll, unroll
+from .fullbatch import Objective, ObjectiveStep, roll
 from .metrics import count_correct
 from .training import TrainingData, validation_targets
 from .validation import check_finite
@@ -99,10 +99,10 @@ def running_client(client: Client | None = None) -> Client | None:
         return None
 
 
-def full_batch_step(data: DaskData, net: Network, optimizer: Optimizer, l2: float) -> "_DaskStep":
+def full_batch_step(data: DaskData, net: Network, optimizer: Optimizer, l2: float) -> ObjectiveStep:
     """The training loop's step for ``batch_size=None`` with a first-order optimizer on the
     cluster: one step on the full-batch gradient of the chunk sums."""
-    return _DaskStep(data.objective(net, l2), optimizer)
+    return ObjectiveStep(data.objective(net, l2), optimizer)
 
 
 class ChunkSums:
@@ -197,45 +197,14 @@ class DaskCost(Objective):
         self.data = data
 
     def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
-        net, m, l2 = self.net, self.m, self.l2
         theta = np.ascontiguousarray(theta, dtype=np.float64)
-        sent = theta.astype(net.dtype, copy=False)  # what the workers' weights are made of: half the bytes in float32
+        sent = theta.astype(self.net.dtype, copy=False)  # what the workers' weights are made of: half the bytes in float32
         calls = [(actor.sums(sent), chunks) for actor, chunks in self.data.actors]  # all at once
         by_chunk = [None] * self.data.n_chunks
         for call, chunks in calls:
             for index, sums in zip(chunks, call.result()):
                 by_chunk[index] = sums
-        cost, grad, correct = 0.0, np.zeros(theta.size), 0
-        for chunk_cost, chunk_grad, right in by_chunk:  # chunk-index order, float64
-            cost += chunk_cost
-            grad += chunk_grad
-            correct += right
-        cost /= m
-        grad /= m
-        net.weights, net.biases = roll(net, theta)
-        if l2:
-            cost += net._l2_term(l2, m)
-            at = 0
-            for W, b in zip(net.weights, net.biases):
-                grad[at : at + W.size] += (l2 / m) * theta[at : at + W.size]
-                at += W.size + b.size
-        return cost, grad, correct
-
-
-class _DaskStep:
-    """``batch_size=None`` with a first-order optimizer: one step on the full-batch gradient
-    (the training loop's step interface; the batch is always every row)."""
-
-    def __init__(self, cost: DaskCost, optimizer):
-        self.cost, self.optimizer = cost, optimizer
-
-    def __call__(self, idx):
-        net = self.cost.net
-        value, grad = self.cost(unroll(net.weights, net.biases))
-        weights, biases = roll(net, grad)
-        params = [p for pair in zip(net.weights, net.biases) for p in pair]
-        self.optimizer.step(params, [g for pair in zip(weights, biases) for g in pair])
-        return value, self.cost.last[2]
+        return self.combine(theta, by_chunk)  # chunk-index order, float64
 
 
 def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[ArrayLike, ArrayLike] | None = None,

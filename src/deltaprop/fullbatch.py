@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
@@ -46,11 +46,10 @@ from .training import Callback, Checkpointer, Trainer, TrainingData, TrainingDiv
 from .validation import is_finite
 
 if TYPE_CHECKING:
-    from .distributed import DaskCost
     from .history import History
     from .network import Network
 
-__all__ = ["unroll", "roll", "FlatCost", "objective", "FullBatchTrainer"]
+__all__ = ["unroll", "roll", "Objective", "FlatCost", "BlockCost", "ObjectiveStep", "objective", "FullBatchTrainer"]
 
 
 def unroll(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> np.ndarray:
@@ -108,6 +107,30 @@ class Objective:
     def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
         raise NotImplementedError
 
+    def combine(self, theta: np.ndarray, parts: Iterable[tuple[float, np.ndarray, int]],
+                weight: float | None = None) -> tuple[float, np.ndarray, int]:
+        """J, ∂J/∂θ and the examples classified right from the SUMS over parts of the rows,
+        (Σ_x C_x, Σ_x ∂C_x/∂θ, right), added in the order given, in float64: J = Σ/weight +
+        λ/(2m) Σ_l ‖W^l‖², ∂J/∂θ = Σ/weight + (λ/m) W^l (biases not regularised); ``weight`` is
+        m, or Σ_x w_x with sample weights. Sets the network's parameters to θ."""
+        net, m, l2 = self.net, self.m, self.l2
+        cost, grad, correct = 0.0, np.zeros(theta.size), 0
+        for part_cost, part_grad, right in parts:
+            cost += part_cost
+            grad += part_grad
+            correct += right
+        weight = m if weight is None else weight
+        cost /= weight
+        grad /= weight
+        assign(net, theta)
+        if l2:
+            cost += net._l2_term(l2, m)
+            at = 0
+            for W, b in zip(net.weights, net.biases):
+                grad[at : at + W.size] += (l2 / m) * theta[at : at + W.size]
+                at += W.size + b.size
+        return cost, grad, correct
+
     def at(self, theta: np.ndarray) -> tuple[float, int]:
         """(cost, correct) at θ, from the last evaluation when it was there; sets the parameters."""
         if self.last is None or not np.array_equal(self.last[0], theta):
@@ -153,12 +176,85 @@ class FlatCost(Objective):
         return cost, grad, correct
 
 
-def objective(net: Network, data: TrainingData, l2: float, engine: str = "auto") -> FlatCost | DaskCost:
-    """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory (with ``engine``),
-    or the data's own (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the
-    same interface."""
+class BlockCost(Objective):
+    """θ ↦ (J(θ), ∂J/∂θ) on a training set read block by block (``data.X`` a ``sources.Source``,
+    as ``fit(..., shuffle="blocks")`` and any source not in memory give it): each evaluation
+    reads the blocks in order (``sources.read_blocks``, ahead of the computation), evaluates each
+    with the fused pass (``fastpath.FastCost.use``, one set of buffers for every block; with
+    sample weights or ``engine="reference"``, ``Network._backprop``), and adds the blocks' sums
+    in block order (``Objective.combine``), as the Dask chunks are added. X is never in memory
+    whole: one block in use and the ones read ahead. J and ∂J/∂θ equal ``FlatCost``'s on the
+    same rows to rounding, and are bit-identical for every source of the same rows."""
+
+    def __init__(self, net: Network, data: TrainingData, l2: float, engine: str = "auto"):
+        super().__init__(net, data.X.shape[0], l2)
+        if engine not in ("auto", "fast", "reference"):
+            raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
+        if data.sample_weight is not None and engine == "fast":
+            raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
+        self.data = data
+        self.fast = None
+        if engine != "reference" and data.sample_weight is None:
+            from .fastpath import FastCost
+
+            rows = min(data.block_size, self.m)
+            dummy = np.zeros((rows, net.sizes[0]), net.dtype)
+            self.fast = FastCost(net, 0.0, dummy, data.Y[:rows])  # buffers for a block; .use() gives it rows
+
+    def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
+        from .sources import read_blocks
+
+        net, data = self.net, self.data
+        assign(net, theta)
+        w = data.sample_weight
+        classifier = targets.is_classifier(net)
+
+        def parts():
+            for start, stop, a0 in read_blocks(data.X, data.block_size, data.block_inputs):
+                Y = data.Y[start:stop]
+                if self.fast is not None:
+                    self.fast.use(a0, Y)
+                    cost, right = self.fast()  # means over the block: × its rows, the sums
+                    yield cost * (stop - start), self.fast.gradient * (stop - start), right
+                    continue
+                w_b = None if w is None else w[start:stop]
+                grads = net._backprop(a0, Y, 0.0, w_b)  # (weighted) means over the block
+                factor = (stop - start) if w_b is None else float(np.sum(w_b, dtype=np.float64))
+                right = count_correct(grads.activations[-1], Y) if classifier else 0
+                yield float(grads.cost) * factor, unroll(grads.weights, grads.biases) * factor, right
+
+        weight = None if w is None else float(np.sum(w, dtype=np.float64))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.combine(theta, parts(), weight)
+
+
+class ObjectiveStep:
+    """``batch_size=None`` with a first-order optimizer on an ``Objective`` (rows read block by
+    block, or per-chunk sums on a Dask cluster): the training loop's step interface, one step
+    on the full-batch gradient; the batch is always every row."""
+
+    def __init__(self, cost: Objective, optimizer):
+        self.cost, self.optimizer = cost, optimizer
+
+    def __call__(self, idx):
+        net = self.cost.net
+        value, grad = self.cost(unroll(net.weights, net.biases))
+        weights, biases = roll(net, grad)
+        params = [p for pair in zip(net.weights, net.biases) for p in pair]
+        self.optimizer.step(params, [g for pair in zip(weights, biases) for g in pair])
+        return value, self.cost.last[2]
+
+
+def objective(net: Network, data: TrainingData, l2: float, engine: str = "auto") -> Objective:
+    """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory, ``BlockCost`` on a
+    source read block by block (both with ``engine``), or the data's own
+    (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the same interface."""
+    from .sources import Source
+
     own = getattr(data, "objective", None)
-    return FlatCost(net, data, l2, engine) if own is None else own(net, l2)
+    if own is not None:
+        return own(net, l2)
+    return (BlockCost if isinstance(data.X, Source) else FlatCost)(net, data, l2, engine)
 
 
 class FullBatchTrainer(Trainer):

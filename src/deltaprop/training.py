@@ -861,8 +861,9 @@ def fit(
     seed_int = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
     rng = as_generator(seed)
     full_batch = isinstance(opt, FullBatch)
+    whole_batch = full_batch or batch_size is None  # every evaluation or step on all the rows
     cluster = None
-    if full_batch or batch_size is None:
+    if whole_batch:
         from . import distributed  # (light: Dask is imported only for a Dask X)
 
         if distributed.is_dask_array(X) and distributed.running_client(client) is not None:
@@ -872,27 +873,26 @@ def fit(
     elif client is not None:
         raise ValueError("client= takes the full-batch methods (lbfgs, cg or batch_size=None); mini-batches "
                          "stream a Dask X's blocks with shuffle='blocks'")
-    if checkpoint_blocks is not None and (shuffle != "blocks" or full_batch or checkpoint is None):
+    if checkpoint_blocks is not None and (shuffle != "blocks" or whole_batch or checkpoint is None):
         raise ValueError(f"checkpoint_blocks={checkpoint_blocks!r} writes checkpoints inside an epoch of shuffle='blocks' "
                          "mini-batches: give checkpoint= and shuffle='blocks' with a mini-batch method")
     if cluster is not None:
         data = cluster.prepare(net, X, y, validation, sample_weight, client, engine)
-    elif shuffle == "blocks" and not full_batch:
-        if batch_size is None:
-            raise ValueError("shuffle='blocks' trains on mini-batches: give batch_size (None makes one batch of "
-                             "all the rows, which would read the whole source into memory)")
+    elif shuffle == "blocks" or (whole_batch and is_source(X) and not isinstance(X, np.ndarray)):
+        # (a full-batch method reads a source not in memory block by block by itself: fullbatch.BlockCost)
         data = prepare_blocks(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng), block_size)
     else:
         data = prepare(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng))
     if early_stopping and data.X_val is None:
         raise ValueError("early_stopping needs validation data: pass validation=(X_val, y_val) or a fraction")
+    blocks = isinstance(data.X, Source)
     if full_batch:
         batch_size, shuffle = None, False
     settings = {
         "epochs": epochs, "batch_size": batch_size, "optimizer": opt.name, **opt.hyperparameters(),
         "l2": l2, "shuffle": shuffle, "seed": seed_int,
     }
-    if shuffle == "blocks":
+    if blocks:
         settings["block_size"] = data.block_size
     if full_batch:
         from .fullbatch import FullBatchTrainer
@@ -925,6 +925,10 @@ def fit(
             data.close()
     if full_batch:
         return trainer.run(data, **run)
+    if blocks and whole_batch:  # batch_size=None on rows read block by block: BlockCost's full gradient
+        from .fullbatch import ObjectiveStep, objective
+
+        return trainer.run(ObjectiveStep(objective(net, data, l2, engine), opt), data, shuffle=False, **run)
     X_step = data.X
     if isinstance(X_step, Source):  # the step takes its rows from each block (step.use); until then,
         X_step = np.broadcast_to(np.zeros(net.sizes[0], net.dtype), X_step.shape)  # n rows, no memory
