@@ -186,11 +186,66 @@ def test_bad_streamed_data_sets_get_one_line_errors_naming_the_file_and_field(da
     assert code != 0 and err.startswith(f"error: {tmp_path}/X3.npy: X must be 2-D") and err.count("\n") == 1, err
 
 
+def test_lbfgs_on_npy_hdf5_and_zarr_reads_the_blocks_in_order_with_the_same_weights(data, tmp_path, capsys):
+    """Full-batch methods on a streamed data set evaluate J and ∂J/∂θ block by block (every
+    source the same weights); the model records the block size."""
+    from deltaprop.modelfile import load
+
+    X, y = data
+    weights = {}
+    for kind in ("npy", "hdf5", "zarr"):
+        spec = write(kind, X, y, tmp_path / kind / "data")
+        code, _, err = cli(capsys, "train", "--dataset", spec, "--out", tmp_path / kind, "--optimizer", "lbfgs",
+                           "--epochs", "3", "--layers", "4", "--block-size", "100", "-q")
+        assert code == 0, err
+        net = load(tmp_path / kind / "model.npz")
+        assert read_header(tmp_path / kind / "model.npz")["training"]["options"]["block_size"] == 100
+        weights[kind] = [*net.weights, *net.biases]
+    assert all(np.array_equal(a, b) for other in ("hdf5", "zarr") for a, b in zip(weights[other], weights["npy"]))
+
+
+def test_checkpoint_blocks_writes_inside_the_epoch_and_resume_continues_bit_identically(data, tmp_path, capsys):
+    """--checkpoint-blocks 2 on a streamed npy: the run's checkpoint holds a position inside the
+    epoch; --resume from it ends with the weights of a run never stopped."""
+    import shutil
+
+    from deltaprop.modelfile import load, load_checkpoint
+
+    X, y = data
+    spec = write("npy", X, y, tmp_path / "data")
+    args = ["--dataset", spec, "--layers", "4", "--epochs", "2", "--batch-size", "32", "--block-size", "100", "-q"]
+    assert cli(capsys, "train", *args, "--out", tmp_path / "whole")[0] == 0
+
+    class Stop(dp.training.Callback):  # Ctrl-C would write its own; a crash writes nothing more
+        def on_batch_end(self, trainer, batch, n_batches, cost):
+            if trainer.epoch == 1 and batch == 30:
+                raise SystemExit(9)
+
+    import unittest.mock
+
+    real_fit = dp.training.fit
+
+    def crashing_fit(*a, callbacks=(), **kw):
+        return real_fit(*a, callbacks=[*callbacks, Stop()], **kw)
+
+    with unittest.mock.patch.object(dp.training, "fit", crashing_fit), pytest.raises(SystemExit):
+        main(["train", *args, "--out", str(tmp_path / "crashed"), "--checkpoint-blocks", "2"])
+    position = load_checkpoint(tmp_path / "crashed" / "checkpoint.npz").meta["position"]
+    assert position["block"] in (2, 4, 6, 8, 10, 12) and position["batch"] > 0
+    code, _, err = cli(capsys, "train", "--out", tmp_path / "crashed", "--resume", "-q")
+    assert code == 0, err
+    a, b = load(tmp_path / "whole" / "model.npz"), load(tmp_path / "crashed" / "model.npz")
+    assert all(np.array_equal(p, q) for p, q in zip([*a.weights, *a.biases], [*b.weights, *b.biases]))
+    shutil.rmtree(tmp_path / "crashed")
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--checkpoint-blocks", "2"], "--checkpoint-blocks writes checkpoints inside the epochs of an npy:, hdf5: or zarr:"),
+    (["--dataset", "npy:{d}/X.npy,{d}/y.npy", "--checkpoint-blocks", "0"], "--checkpoint-blocks must be a positive"),
+    (["--dataset", "npy:{d}/X.npy,{d}/y.npy", "--optimizer", "lbfgs", "--checkpoint-blocks", "2"],
+     "--checkpoint-blocks is for mini-batch training"),
     (["--block-size", "100"], "--block-size is the rows per read of an npy:, hdf5: or zarr: data set; digits is loaded"),
     (["--dataset", "npy:{d}/X.npy,{d}/y.npy", "--block-size", "0"], "--block-size must be a positive integer"),
-    (["--dataset", "npy:{d}/X.npy,{d}/y.npy", "--optimizer", "lbfgs", "--block-size", "100"],
-     "--block-size is for mini-batch training; full-batch methods"),
 ])
 def test_block_size_is_checked(data, tmp_path, capsys, args, message):
     write("npy", *data, tmp_path)

@@ -209,16 +209,29 @@ def _describe_preprocessing(prep, given) -> str:
 
 
 
-def _shuffle(ds, opts: dict) -> dict:
-    """fit's shuffle arguments: a streamed data set (npy:, hdf5:, zarr:) trains on mini-batches
-    with ``shuffle="blocks"`` (its ``--block-size`` resolved, so that the model records it);
-    full-batch methods need the training rows in memory and read them whole."""
-    if not ds.streamed:
-        return {}
+def _check_checkpoint_blocks(every: int | None, opts: dict) -> None:
+    """--checkpoint-blocks: a positive number, for a streamed data set trained on mini-batches."""
+    if every is None:
+        return
+    from ..datasets import STREAMED
+
+    name = str(opts["dataset"]).strip().lower()
+    if every < 1:
+        fail(f"--checkpoint-blocks must be a positive integer (blocks between checkpoints), got {every}")
+    if name.partition(":")[0] not in STREAMED or ":" not in name:
+        fail(f"--checkpoint-blocks writes checkpoints inside the epochs of an npy:, hdf5: or zarr: data set; "
+             f"{opts['dataset']} is loaded into memory (use --checkpoint-every)")
     if opts["batch_size"] == "all":
-        if opts.get("block_size") is not None:
-            fail("--block-size is for mini-batch training; full-batch methods (lbfgs, cg, --batch-size all) "
-                 "read the training split into memory")
+        fail("--checkpoint-blocks is for mini-batch training; a full-batch method (lbfgs, cg, --batch-size all) "
+             "checkpoints after each iteration (--checkpoint-every)")
+
+
+def _shuffle(ds, opts: dict) -> dict:
+    """fit's shuffle arguments: a streamed data set (npy:, hdf5:, zarr:) is read with
+    ``shuffle="blocks"`` (its ``--block-size`` resolved, so that the model records it): shuffled
+    blocks for mini-batches, and for the full-batch methods (lbfgs, cg, --batch-size all) the
+    blocks in order for every evaluation (``fullbatch.BlockCost``)."""
+    if not ds.streamed:
         return {}
     from ..sources import default_block_size
 
@@ -267,6 +280,7 @@ def train(
     dtype: Optional[str] = typer.Option(None, help="float64 (default, exact) or float32 (fast).", metavar="TEXT"),
     out: Path = typer.Option(Path("runs/latest"), help="Directory for model.npz, metrics.json, learning_curves.png.", metavar="PATH"),
     checkpoint_every: Optional[int] = typer.Option(None, help="Write DIR/checkpoint.npz every N epochs (always on Ctrl-C).", metavar="INTEGER"),
+    checkpoint_blocks: Optional[int] = typer.Option(None, help="npy:, hdf5:, zarr: data with mini-batches: also write DIR/checkpoint.npz inside each epoch, every N blocks (a run killed outright resumes there with --resume).", metavar="INTEGER"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     data_dir: Optional[Path] = typer.Option(None, help="Where the MNIST/Fashion-MNIST IDX files are.", metavar="PATH"),
     label: Optional[str] = typer.Option(None, help="csv: the label column, by name or index (default: last).", metavar="TEXT"),
@@ -297,7 +311,7 @@ def train(
     run_dir = RunDirectory(out)
     try:
         with run_dir, blas_threads(threads):  # one run at a time in --out, for the whole command
-            _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask)
+            _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask, checkpoint_blocks)
     except KeyboardInterrupt:  # outside the training loop: while loading, or saving the results
         fail_interrupted(out, interrupts.terminated, run_dir.committed)
     finally:
@@ -432,7 +446,7 @@ def fit_on_dask(client, net, X, y, **kwargs):
     return distributed.fit(net, X, y, client=client, **kwargs)
 
 
-def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask=None):
+def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask=None, checkpoint_blocks=None):
     """The run, with ``run_dir`` (a held ``RunDirectory``): load, train, write the files as one."""
     from ..datasets import load_dataset
     from ..modelfile import load_checkpoint, save
@@ -455,6 +469,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
         resume_meta = resumed.meta
     opts = resolve_options(given, resume_meta)
     check_dask(dask, opts)
+    _check_checkpoint_blocks(checkpoint_blocks, opts)
     if resumed is not None and opts["task"] is None:  # a run recorded before --task: its own network says
         opts["task"] = "classification" if resumed.net.classes_ is not None else "regression"
     run_id = (resume_meta or {}).get("run_id") or new_run_id()  # a resumed run keeps its id
@@ -527,7 +542,7 @@ def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupt
             validation=(ds.X_val, ds.labels(ds.y_val)) if len(ds.X_val) else None,
             seed=opts["seed"], callbacks=callbacks, **shuffle,
             early_stopping=opts["early_stopping"], patience=opts["patience"],
-            checkpoint=checkpoint_path, checkpoint_every=checkpoint_every,
+            checkpoint=checkpoint_path, checkpoint_every=checkpoint_every, checkpoint_blocks=checkpoint_blocks,
             checkpoint_meta={"cli": opts, "dataset": opts["dataset"], "run_id": run_id},
             resume=resumed,
         )
