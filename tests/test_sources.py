@@ -610,3 +610,110 @@ def test_a_split_of_a_streamed_npy_data_set_reads_the_file_directly(tmp_path):
     out = page_aligned(source.read_bytes(0, len(source)))
     got = source.read(0, len(source), out)
     assert np.shares_memory(got, out) and np.array_equal(got, np.asarray(data.X_train))
+
+
+# ---------------------------------------------------------------- review fixes (each failed before its fix)
+def test_a_block_whose_weights_are_all_zero_adds_nothing_to_the_block_cost():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, FEATURES))
+    y = rng.integers(0, 3, 400)
+    w = rng.random(400) + 0.5
+    w[:100] = 0.0  # the whole first block of 100 rows
+    kw = dict(epochs=5, optimizer="lbfgs", sample_weight=w, seed=0)
+    in_memory = dp.Network([FEATURES, 5, 3], seed=1)
+    in_memory.fit(X, y, **kw)
+    blocks = dp.Network([FEATURES, 5, 3], seed=1)
+    history = blocks.fit(Logged(X), y, block_size=100, **kw)
+    assert history.stop_reason in ("completed", "converged")
+    for a, b in zip([*blocks.weights, *blocks.biases], [*in_memory.weights, *in_memory.biases]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_full_batch_descent_on_a_source_that_diverges_is_training_diverged(data):
+    from deltaprop.training import TrainingDiverged
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(400, 4)) * 50).astype(np.float32)
+    y = X @ np.ones(4, np.float32) * 100
+    net = dp.Network([4, 8, 1], activation="relu", output="linear", cost="quadratic", seed=1, dtype="float32")
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        net.fit(Logged(X), y, epochs=20, batch_size=None, optimizer="sgd", learning_rate=1e15, seed=0)
+    assert all(np.isfinite(W).all() for W in net.weights)  # the last good weights
+
+
+def test_after_a_mid_epoch_checkpoint_divergence_keeps_the_last_whole_epoch_on_disk(data, tmp_path):
+    from deltaprop.training import TrainingDiverged
+
+    X, y = data
+
+    class Poison(Callback):
+        def on_batch_end(self, trainer, batch, n_batches, cost):
+            if trainer.epoch == 1 and batch == 25:
+                trainer.net.weights[0][...] = np.nan
+
+    net = new_net()
+    with pytest.raises(TrainingDiverged) as exc:
+        net.fit(X, y, epochs=3, batch_size=32, shuffle="blocks", block_size=150, seed=3, checkpoint=tmp_path / "c.ckpt",
+                checkpoint_blocks=2, callbacks=[Poison()])
+    ckpt = load_checkpoint(exc.value.checkpoint)
+    assert ckpt.meta["epoch"] == 1 and ckpt.meta.get("position") is None
+    assert all(np.array_equal(a, b) for a, b in zip(ckpt.net.weights, net.weights))
+
+
+def test_a_checkpointer_given_as_a_callback_writes_inside_the_epoch_too(data, tmp_path):
+    from deltaprop.training import Checkpointer
+
+    X, y = data
+    writes = []
+
+    class Counting(Checkpointer):
+        def write(self, trainer, snapshot=None):
+            writes.append((snapshot or {}).get("position"))
+            super().write(trainer, snapshot)
+
+    new_net().fit(X, y, epochs=1, batch_size=32, shuffle="blocks", block_size=100, seed=0,
+                  callbacks=[Counting(tmp_path / "c.ckpt", every_blocks=3)])
+    assert [p["block"] for p in writes if p is not None] == [3, 6, 9]
+
+
+def test_full_batch_fits_take_another_librarys_tensor_as_an_array_not_a_source(data):
+    """A duck-typed array without a NumPy dtype (a torch tensor) is converted, as before."""
+    torch = pytest.importorskip("torch")
+    X, y = data
+    net = new_net()
+    net.fit(torch.from_numpy(X), y, epochs=2, optimizer="lbfgs")
+    reference = new_net()
+    reference.fit(X, y, epochs=2, optimizer="lbfgs")
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, reference.weights))
+
+
+def test_a_memmap_with_a_full_batch_method_reads_blocks_and_gives_the_other_sources_weights(data, tmp_path):
+    X, y = data
+    results = []
+    for source in _sources(X, tmp_path):
+        if source[1] is None or source[0] == "in RAM":
+            continue
+        net = new_net()
+        net.fit(source[1], y, epochs=3, optimizer="lbfgs", block_size=150)  # no shuffle= needed
+        results.append([*net.weights, *net.biases])
+    assert len(results) >= 2
+    assert all(np.array_equal(a, b) for other in results[1:] for a, b in zip(other, results[0]))
+
+
+def test_a_path_replaced_by_another_file_is_not_read_directly_and_empty_split_reads_work(tmp_path):
+    import os
+
+    from deltaprop.sources import Source, page_aligned
+
+    np.save(tmp_path / "X.npy", np.zeros((100, 4), np.float32))
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    np.save(tmp_path / "new.npy", np.full((100, 4), 400.0, np.float32))
+    os.replace(tmp_path / "new.npy", tmp_path / "X.npy")  # the map still holds the old file
+    source = Source(mm)
+    out = page_aligned(source.read_bytes(0, 100))
+    assert np.array_equal(source.read(0, 100, out), np.zeros((100, 4)))  # what the map holds
+    assert not source.file.usable
+    split = Source(mm, np.arange(0, 100, 3))
+    assert split.read(5, 5).shape == (0, 4)
+    with pytest.raises(TypeError, match="out must be bytes"):
+        split.read(0, 3, np.empty(100, np.float32))

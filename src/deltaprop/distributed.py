@@ -216,6 +216,8 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
     import dask.array as da
     from distributed import futures_of, wait
 
+    if engine not in ("auto", "fast", "reference"):
+        raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
     client = get_client(client)
     if sample_weight is not None:
         raise DistributedError("sample_weight is not supported with a Dask X yet; leave it out")
@@ -289,13 +291,13 @@ def fit(net: Network, X: dask.array.Array, y: ArrayLike, *, client: Client | Non
     on the workers (module docstring). ``training.fit`` takes this path by itself when X is a Dask
     array, the method is full-batch and a Client is running; this function also insists on it: a
     mini-batch method is refused (it streams X's blocks instead: ``fit(..., shuffle="blocks")``)."""
-    from .optimizers import FULL_BATCH, FullBatch
+    from .optimizers import is_full_batch
     from .training import fit as training_fit
 
     if not is_dask_array(X):
         raise DistributedError(f"X must be a Dask array for the cluster path, got {type(X).__name__}")
     get_client(client)  # a clear error when no cluster is there
-    full_batch = isinstance(optimizer, FullBatch) or (isinstance(optimizer, str) and optimizer in FULL_BATCH)
+    full_batch = is_full_batch(optimizer)
     if batch_size is not None and not full_batch:
         raise DistributedError(
             f"batch_size={batch_size} on a Dask X: mini-batch methods stream its blocks with shuffle=\"blocks\" "

@@ -140,17 +140,28 @@ def _numpys_own(path: str) -> bool:
 _others: list = []
 
 
+def _scipys_own(path: str) -> bool:
+    """Whether a loaded library lies in SciPy's own directory (``scipy/`` or ``scipy.libs/``)."""
+    import scipy
+
+    scipy_dir = os.path.dirname(os.path.abspath(scipy.__file__))
+    path = os.path.abspath(path)
+    return path.startswith(scipy_dir + os.sep) or path.startswith(scipy_dir + ".libs" + os.sep)
+
+
 @contextlib.contextmanager
 def other_blas_single_threaded() -> Iterator[None]:
-    """Run the block with every BLAS library other than NumPy's own at one thread.
+    """Run the block with SciPy's own bundled BLAS (not NumPy's) at one thread.
 
     SciPy's wheels bundle a second OpenBLAS, which ``scipy.optimize``'s L-BFGS-B and CG use for
     their vector operations. Its thread pool, as large as NumPy's, spins on the same cores while
     NumPy's GEMMs run and slows them down. Measured on the digits benchmark (64-100-10,
     2 cores, both pools at their defaults of 2 threads): 4.0× slower per evaluation than with
     SciPy's pool at one thread, and scikit-learn's L-BFGS suffers the same. The vector
-    operations on θ (thousands of floats) need no threads. NumPy's own pool is left alone. Only
-    libraries found by threadpoolctl are limited (looked up once; none found, nothing done)."""
+    operations on θ (thousands of floats) need no threads. Only a BLAS inside SciPy's own
+    directory that is not NumPy's is limited: where both use one library (conda, Debian), or
+    NumPy's lives elsewhere (MKL), nothing is. Found with threadpoolctl, looked up once; the
+    limit is process-wide while the block runs."""
     if not _others:
         try:
             from threadpoolctl import ThreadpoolController
@@ -159,7 +170,7 @@ def other_blas_single_threaded() -> Iterator[None]:
         else:
             controller = ThreadpoolController()
             paths = [lib.filepath for lib in controller.lib_controllers
-                     if lib.user_api == "blas" and not _numpys_own(lib.filepath)]
+                     if lib.user_api == "blas" and _scipys_own(lib.filepath) and not _numpys_own(lib.filepath)]
             _others.append(controller.select(filepath=paths) if paths else None)
     others = _others[0]
     if others is None:
@@ -577,7 +588,10 @@ class FastCost(FastStep):
     def use(self, X: NDArray, Y: NDArray, sample_weight: None = None) -> None:
         """Evaluate on the rows (X, Y) from now on, in the same buffers (reallocated only for
         more rows than before): one evaluator for several chunks of a data set in turn
-        (``distributed.ChunkSums``). The cost and gradient are then the means over these rows."""
+        (``distributed.ChunkSums``, ``fullbatch.BlockCost``). The cost and gradient are then the
+        means over these rows. (No sample weights: the reference pass takes those.)"""
+        if sample_weight is not None:
+            raise ValueError("the fast evaluation takes no sample weights; use Network._backprop")
         X = X if X.dtype == self.dtype else np.ascontiguousarray(X, dtype=self.dtype)
         Y = Y if Y.dtype == self.dtype else np.ascontiguousarray(Y, dtype=self.dtype)
         m = X.shape[0]

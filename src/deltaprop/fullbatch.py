@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
@@ -110,7 +111,8 @@ class Objective:
     def combine(self, theta: np.ndarray, parts: Iterable[tuple[float, np.ndarray, int]],
                 weight: float | None = None) -> tuple[float, np.ndarray, int]:
         """J, ∂J/∂θ and the examples classified right from the SUMS over parts of the rows,
-        (Σ_x C_x, Σ_x ∂C_x/∂θ, right), added in the order given, in float64: J = Σ/weight +
+        (Σ_x C_x, Σ_x ∂C_x/∂θ, right) — each part's in its own precision (the network's dtype
+        for the fast evaluation) — added in the order given, in float64: J = Σ/weight +
         λ/(2m) Σ_l ‖W^l‖², ∂J/∂θ = Σ/weight + (λ/m) W^l (biases not regularised); ``weight`` is
         m, or Σ_x w_x with sample weights. Sets the network's parameters to θ."""
         net, m, l2 = self.net, self.m, self.l2
@@ -200,6 +202,7 @@ class BlockCost(Objective):
             rows = min(data.block_size, self.m)
             dummy = np.zeros((rows, net.sizes[0]), net.dtype)
             self.fast = FastCost(net, 0.0, dummy, data.Y[:rows])  # buffers for a block; .use() gives it rows
+            self.idle = dummy[:1]
 
     def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
         from .sources import read_blocks
@@ -209,8 +212,8 @@ class BlockCost(Objective):
         w = data.sample_weight
         classifier = targets.is_classifier(net)
 
-        def parts():
-            for start, stop, a0 in read_blocks(data.X, data.block_size, data.block_inputs):
+        def parts(blocks):
+            for start, stop, a0 in blocks:
                 Y = data.Y[start:stop]
                 if self.fast is not None:
                     self.fast.use(a0, Y)
@@ -218,14 +221,22 @@ class BlockCost(Objective):
                     yield cost * (stop - start), self.fast.gradient * (stop - start), right
                     continue
                 w_b = None if w is None else w[start:stop]
-                grads = net._backprop(a0, Y, 0.0, w_b)  # (weighted) means over the block
                 factor = (stop - start) if w_b is None else float(np.sum(w_b, dtype=np.float64))
+                if factor == 0:  # every weight of the block 0: it adds nothing (its own mean would be 0/0)
+                    zs, a = net.feedforward(a0, keep=False)
+                    yield 0.0, 0.0, count_correct(a[-1], Y) if classifier else 0
+                    continue
+                grads = net._backprop(a0, Y, 0.0, w_b)  # (weighted) means over the block
                 right = count_correct(grads.activations[-1], Y) if classifier else 0
                 yield float(grads.cost) * factor, unroll(grads.weights, grads.biases) * factor, right
 
         weight = None if w is None else float(np.sum(w, dtype=np.float64))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.combine(theta, parts(), weight)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+                closing(read_blocks(data.X, data.block_size, data.block_inputs)) as blocks:
+            result = self.combine(theta, parts(blocks), weight)
+        if self.fast is not None:
+            self.fast.use(self.idle, data.Y[:1])  # let the last block's memory go
+        return result
 
 
 class ObjectiveStep:
@@ -238,7 +249,10 @@ class ObjectiveStep:
 
     def __call__(self, idx):
         net = self.cost.net
-        value, grad = self.cost(unroll(net.weights, net.biases))
+        try:
+            value, grad = self.cost(unroll(net.weights, net.biases))
+        except NotFinite:  # the loop's own check of the cost then stops the run as diverged
+            return math.nan, 0
         weights, biases = roll(net, grad)
         params = [p for pair in zip(net.weights, net.biases) for p in pair]
         self.optimizer.step(params, [g for pair in zip(weights, biases) for g in pair])

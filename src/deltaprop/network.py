@@ -41,6 +41,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,7 @@ from .costs import Cost, get_cost, output_delta
 from .history import History
 from .init import default_init, get_initialiser
 from .metrics import count_correct
-from .sources import Source, default_block_size, is_source, read_blocks
+from .sources import Source, default_block_size, out_of_core, read_blocks
 from .validation import (
     as_generator,
     aligned_empty,
@@ -598,10 +599,11 @@ class Network:
         Y = check_targets(targets.prepare(self, np.asarray(y)), m, self.sizes[-1], self.dtype)
         self.cost_function.check_targets(Y)
         total, right = 0.0, 0
-        for start, stop, a0 in self._source_blocks(source):
-            part = self.evaluate_prepared(a0, Y[start:stop])
-            total += part["cost"] * (stop - start)
-            right += round((part["accuracy"] or 0.0) * (stop - start))
+        with closing(self._source_blocks(source)) as blocks:  # (a bad block ends the reader at once)
+            for start, stop, a0 in blocks:
+                part = self.evaluate_prepared(a0, Y[start:stop])
+                total += part["cost"] * (stop - start)
+                right += round((part["accuracy"] or 0.0) * (stop - start))
         accuracy = right / m if targets.is_classifier(self) else None
         return {"cost": total / m + self._l2_term(l2, m), "accuracy": accuracy}
 
@@ -664,8 +666,8 @@ class Network:
             source = Source(X)
             if source.shape[0] == 0:
                 self.check_X(np.empty(source.shape))  # its message for an empty X
-            return np.concatenate([self._finite_output_of(a0, start)
-                                   for start, _, a0 in self._source_blocks(source)])
+            with closing(self._source_blocks(source)) as blocks:
+                return np.concatenate([self._finite_output_of(a0, start) for start, _, a0 in blocks])
         return self._finite_output_of(self.prepare_inputs(X), first_row)
 
     def _finite_output_of(self, a0: np.ndarray, first_row: int = 0) -> np.ndarray:
@@ -752,6 +754,5 @@ class Network:
 
 
 def _streamed(X) -> bool:
-    """Whether X is a row-sliceable source not in memory (read block by block): a memory map or
-    anything array-like that is not a NumPy array (h5py, Zarr, Dask)."""
-    return isinstance(X, np.memmap) or (is_source(X) and not isinstance(X, np.ndarray))
+    """Whether X is a row-sliceable source not in memory, read block by block (``sources.out_of_core``)."""
+    return out_of_core(X)

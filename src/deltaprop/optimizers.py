@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import defaults
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "FullBatch", "LBFGS", "CG", "OPTIMIZERS", "FULL_BATCH",
-           "get_optimizer"]
+           "get_optimizer", "is_full_batch"]
 
 
 def _check_positive(name: str, value) -> float:
@@ -221,6 +221,11 @@ class CG(FullBatch):
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 #: The full-batch methods, by name (``deltaprop.fullbatch``).
 FULL_BATCH = {"lbfgs": LBFGS, "cg": CG}
+
+
+def is_full_batch(spec: str | Optimizer) -> bool:
+    """Whether an optimizer (a name, any case, or an instance) is a full-batch method."""
+    return isinstance(spec, FullBatch) or (isinstance(spec, str) and spec.lower() in FULL_BATCH)
 
 
 def get_optimizer(spec: str | Optimizer, learning_rate: float | None = None, **kwargs: float) -> Optimizer:

@@ -21,6 +21,7 @@ naming the row and the column. The fitted state is a JSON-able ``meta`` dict plu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,12 +92,13 @@ class Preprocessing:
             )
         self.n_features = int(source.shape[1])
         statistics = _Statistics(self.kind)
-        for start, stop, block in read_blocks(source, block_size or default_block_size(self.n_features)):
-            block = _as_batch(block, "X")
-            if not is_finite(block):
-                row, col = np.argwhere(~np.isfinite(block))[0]
-                raise PreprocessingError(f"X has a non-finite value at row {start + row}, column {col}")
-            statistics.add(block)
+        with closing(read_blocks(source, block_size or default_block_size(self.n_features))) as blocks:
+            for start, stop, block in blocks:
+                block = _as_batch(block, "X")
+                if not is_finite(block):
+                    row, col = np.argwhere(~np.isfinite(block))[0]
+                    raise PreprocessingError(f"X has a non-finite value at row {start + row}, column {col}")
+                statistics.add(block)
         if self.kind == "standardize":
             self.mean, self.scale = statistics.standardize()
         elif self.kind == "scale" and self.max_value is None:

@@ -67,6 +67,7 @@ import json
 import numbers
 import warnings
 from collections.abc import Sequence
+from contextlib import closing
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -94,7 +95,7 @@ from .modelfile import load as _load_network
 from .modelfile import read_header as _read_header
 from .modelfile import save as _save_network
 from .network import Network
-from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, Optimizer, get_optimizer
+from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, Optimizer, get_optimizer, is_full_batch
 from . import defaults, targets
 from .progress import ProgressBar
 from .history import History
@@ -266,11 +267,11 @@ def _hidden_sizes(value) -> tuple:
 
 def _is_streamed(X) -> bool:
     """Whether X is a row-sliceable source that ``fit(shuffle="blocks")`` reads block by block
-    rather than an array in memory: a memory map, an h5py or Zarr array, a Dask array."""
-    from .sources import is_source
+    rather than an array in memory: a memory map, an h5py or Zarr array, a Dask array
+    (``sources.out_of_core``; a DataFrame goes through ``validate_data``)."""
+    from .sources import out_of_core
 
-    return isinstance(X, np.memmap) or (is_source(X) and not isinstance(X, np.ndarray)
-                                        and not hasattr(X, "iloc"))  # (a DataFrame: validate_data)
+    return out_of_core(X)
 
 
 def _output_z(net: Network, X: np.ndarray) -> np.ndarray:
@@ -575,8 +576,7 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._check_hyperparameters()
-        full_batch = isinstance(self.optimizer, FullBatch) or (
-            isinstance(self.optimizer, str) and self.optimizer.lower() in FULL_BATCH)
+        full_batch = is_full_batch(self.optimizer)
         if incremental and full_batch:
             name = self.optimizer if isinstance(self.optimizer, str) else self.optimizer.name
             raise ValueError(f"partial_fit needs a mini-batch optimizer (sgd, momentum or adam); "
@@ -800,7 +800,8 @@ class _BaseMLP(BaseEstimator):
             self._source_shape(X, reset=False)
             from .sources import Source
 
-            parts = [_output_z(net, a0) for _, _, a0 in net._source_blocks(Source(X))]
+            with closing(net._source_blocks(Source(X))) as blocks:
+                parts = [_output_z(net, a0) for _, _, a0 in blocks]
             dtype = np.float32 if np.dtype(X.dtype) == np.float32 else np.float64
             return np.concatenate(parts), np.result_type(dtype, net.dtype)
         X = _validate_data(self, X, reset=False, dtype=[np.float64, np.float32])

@@ -28,6 +28,7 @@ Nothing here imports h5py, zarr or dask: a Dask array is recognised by its ``com
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import queue
@@ -40,7 +41,7 @@ import numpy as np
 from . import defaults
 from .validation import aligned_empty
 
-__all__ = ["SourceError", "Source", "DirectFile", "BlockReader", "is_source", "block_order", "default_block_size",
+__all__ = ["SourceError", "Source", "DirectFile", "BlockReader", "is_source", "out_of_core", "block_order", "default_block_size",
            "blocks", "read_blocks", "page_aligned", "PAGE"]
 
 
@@ -51,6 +52,22 @@ class SourceError(ValueError):
 def is_source(X: Any) -> bool:
     """Whether X is a row-sliceable array: ``shape``, ``dtype`` and ``__getitem__`` (duck typed)."""
     return all(hasattr(X, name) for name in ("shape", "dtype", "__getitem__"))
+
+
+def out_of_core(X: Any) -> bool:
+    """Whether X is a source not in memory, read block by block: a memory map, or a row-sliceable
+    array with a NumPy dtype that is not a NumPy array (h5py, Zarr, Dask, a ``StreamedRows``
+    split). Not a DataFrame (validated as a table), nor another library's tensor (its dtype is
+    not NumPy's: it converts to an array)."""
+    if isinstance(X, np.memmap):
+        return True
+    if isinstance(X, np.ndarray) or not is_source(X) or hasattr(X, "iloc"):
+        return False
+    try:
+        np.dtype(X.dtype)
+    except TypeError:
+        return False
+    return True
 
 
 def default_block_size(n_features: int) -> int:
@@ -69,19 +86,25 @@ def page_aligned(nbytes: int) -> np.ndarray:
 class DirectFile:
     """The rows of a read-only, C-contiguous memory map of a file, read with ``O_DIRECT``:
     rows ``first:last`` are the bytes ``offset + first·row_bytes`` onwards, read as one
-    page-aligned ``preadv`` into memory the caller reuses (``read``). ``usable`` turns False
-    when the file system refuses ``O_DIRECT`` (EINVAL); the caller then copies from the map."""
+    page-aligned ``preadv`` into memory the caller reuses (``read``). ``read`` returns None —
+    the caller then copies from the map — when the file cannot be opened, and ``usable`` turns
+    False for good when the file system refuses ``O_DIRECT`` (EINVAL) or the path names
+    another file than the one mapped."""
 
-    def __init__(self, path: str, offset: int, row_bytes: int, dtype: np.dtype, n_features: int):
+    def __init__(self, path: str, offset: int, row_bytes: int, dtype: np.dtype, n_features: int,
+                 identity: tuple[int, int] | None = None):
         self.path, self.offset, self.row_bytes = path, int(offset), int(row_bytes)
         self.dtype, self.n_features = np.dtype(dtype), int(n_features)
+        self.identity = identity  # (st_dev, st_ino) of the file the map holds
         self.usable = True
 
     @classmethod
     def of(cls, array: Any) -> DirectFile | None:
         """For ``np.load(path, mmap_mode="r")`` (or a slice of rows of it), else None: only a
         read-only map (a copy-on-write or writable one may hold changes the file lacks), rows
-        contiguous in the file, on a system with ``O_DIRECT``."""
+        contiguous in the file, on a system with ``O_DIRECT``, and a map whose file is known
+        (``/proc/self/maps``): a read opens the file by its path and goes ahead only if it is
+        still the file mapped (a path replaced since, by a new file, is not read)."""
         mapped = getattr(array, "_mmap", None)
         if not (isinstance(array, np.memmap) and hasattr(os, "O_DIRECT") and isinstance(mapped, mmap.mmap)
                 and getattr(array, "mode", None) == "r" and isinstance(array.filename, (str, os.PathLike))
@@ -94,10 +117,13 @@ class DirectFile:
             map_address = np.frombuffer(mapped, np.uint8).ctypes.data
         except (ValueError, TypeError):  # a closed map
             return None
+        identity = _mapped_file(map_address)
+        if identity is None:
+            return None
         # numpy maps from the offset rounded down to the allocation granularity
         map_start = array.offset - array.offset % mmap.ALLOCATIONGRANULARITY
         return cls(os.fspath(array.filename), map_start + array.ctypes.data - map_address, n_features * itemsize,
-                   array.dtype, n_features)
+                   array.dtype, n_features, identity)
 
     def extent(self, first: int, last: int) -> tuple[int, int]:
         """The page-aligned byte range [lo, hi) of the file holding rows ``first:last``."""
@@ -114,11 +140,16 @@ class DirectFile:
         lo, hi = self.extent(first, last)
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_DIRECT)
-        except OSError:
-            self.usable = False
+        except OSError as exc:  # EINVAL: not on this file system; else (gone, no access) the map still reads
+            self.usable = exc.errno != errno.EINVAL
             return None
+        got = 0
         try:
-            view, got = memoryview(out)[: hi - lo], 0
+            stat = os.fstat(fd)
+            if (stat.st_dev, stat.st_ino) != self.identity:  # the path names another file now
+                self.usable = False
+                return None
+            view = memoryview(out)[: hi - lo]
             while got < hi - lo:
                 n = os.preadv(fd, [view[got:]], lo + got)
                 if n == 0:  # the file ends early: the last page may be partial, rows may not
@@ -127,7 +158,7 @@ class DirectFile:
                     break
                 got += n
         except OSError as exc:
-            if exc.errno == 22 and got == 0:  # EINVAL: this file system does not do O_DIRECT
+            if exc.errno == errno.EINVAL and got == 0:  # this file system does not do O_DIRECT
                 self.usable = False
                 return None
             raise
@@ -135,6 +166,23 @@ class DirectFile:
             os.close(fd)
         skip, size = self.offset + first * self.row_bytes - lo, (last - first) * self.row_bytes
         return out[skip : skip + size].view(self.dtype).reshape(last - first, self.n_features)
+
+
+def _mapped_file(address: int) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file mapped at ``address`` in this process (``/proc/self/maps``),
+    or None where that is not known."""
+    try:
+        with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
+            for line in maps:
+                fields = line.split()
+                start, _, end = fields[0].partition("-")
+                if int(start, 16) <= address < int(end, 16):
+                    major, minor = (int(part, 16) for part in fields[3].split(":"))
+                    inode = int(fields[4])
+                    return (os.makedev(major, minor), inode) if inode else None
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _compact(window: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -198,6 +246,8 @@ class Source:
         ``read_bytes(start, stop)`` bytes), a file's memory map is read into it (one ``O_DIRECT``
         read of the rows' span; a split's wanted rows are then moved together in place) and the
         result lives in ``out`` until the caller reuses it."""
+        if out is not None and out.dtype != np.uint8:
+            raise TypeError(f"out must be bytes (uint8, from page_aligned), got an array of dtype {out.dtype}")
         if out is not None and 0 < self.read_bytes(start, stop) <= len(out) and self.file.usable:
             rows = None if self.rows is None else self.rows[start:stop]
             first, last = (start, stop) if rows is None else (int(rows[0]), int(rows[-1]) + 1)
@@ -208,25 +258,27 @@ class Source:
                         last - first, self.n_features)
                     np.copyto(window, self.array[first:last])
             except OSError as exc:
-                raise SourceError(f"reading rows {first}–{last - 1} of X ({self.file.path}) failed: "
+                raise SourceError(f"reading rows {first}–{last - 1} of {self.name} ({self.file.path}) failed: "
                                   f"{type(exc).__name__}: {exc}") from None
             return window if rows is None else _compact(window, rows - first)
         if self.rows is None:
-            return _get(self.array, slice(start, stop))
+            return _get(self.array, slice(start, stop), self.name)
         # the rows of a split: read in ascending windows of at most stop - start rows of array
         # (a held-out tenth of the rows is spread over the whole array), keeping the wanted ones
         rows, parts, window = self.rows[start:stop], [], stop - start
+        if len(rows) == 0:
+            return _get(self.array, slice(0, 0), self.name)
         at = 0
         while at < len(rows):
             first = int(rows[at])
             end = int(np.searchsorted(rows, first + window, side="left"))
-            part = _get(self.array, slice(first, int(rows[end - 1]) + 1))
+            part = _get(self.array, slice(first, int(rows[end - 1]) + 1), self.name)
             parts.append(part if len(part) == end - at else part[rows[at:end] - first])
             at = end
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _get(array, rows: slice) -> np.ndarray:
+def _get(array, rows: slice, name: str = "X") -> np.ndarray:
     """``array[rows]`` as a NumPy array in memory (a Dask slice is computed; a slice of a memory
     map is copied here, on the reading thread, rather than paged in by the training)."""
     try:
@@ -235,7 +287,7 @@ def _get(array, rows: slice) -> np.ndarray:
             block = block.compute()
         return np.array(block) if isinstance(block, np.memmap) else np.asarray(block)
     except Exception as exc:  # any library's read error becomes one line
-        raise SourceError(f"reading rows {rows.start}–{rows.stop - 1} of X ({type(array).__name__}) failed: "
+        raise SourceError(f"reading rows {rows.start}–{rows.stop - 1} of {name} ({type(array).__name__}) failed: "
                           f"{type(exc).__name__}: {exc}") from None
 
 
@@ -259,9 +311,10 @@ def blocks(n: int, block_size: int) -> Iterator[tuple[int, int]]:
 
 def read_blocks(source: Source, block_size: int, prepare: Callable[[np.ndarray, int], Any] | None = None,
                 ) -> Iterator[tuple[int, int, Any]]:
-    """``(start, stop, prepare(block, start))`` of each block of ``source`` in order, read one
-    ahead by a ``BlockReader`` (a pass over all the rows: statistics, evaluation, prediction); a
-    block is valid until the next is taken."""
+    """``(start, stop, prepare(block, start))`` of each block of ``source`` in order, read ahead
+    by a ``BlockReader`` (a pass over all the rows: statistics, evaluation, prediction); a block
+    is valid until the next is taken. Close the generator (``contextlib.closing``) where the loop
+    may end early: that ends the reader at once rather than when the generator is collected."""
     with BlockReader(source, list(blocks(len(source), block_size)), prepare or (lambda block, start: block)) as reader:
         for start, block in reader:
             yield start, start + len(block), block

@@ -53,8 +53,9 @@ from numpy.typing import ArrayLike
 from . import defaults, targets
 from .metrics import count_correct
 from .history import History
-from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, get_optimizer
-from .sources import BlockReader, Source, SourceError, block_order, default_block_size, is_source, read_blocks
+from .optimizers import FULL_BATCH, OPTIMIZERS, FullBatch, get_optimizer, is_full_batch
+from .sources import (BlockReader, Source, SourceError, block_order, default_block_size, is_source, out_of_core,
+                      read_blocks)
 from .validation import as_generator, check_finite, check_l2, check_sample_weight, is_finite
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class Checkpointer(Callback):
     and on Ctrl-C one of the last whole epoch. With ``every_blocks`` (``shuffle="blocks"``) it
     also writes one inside each epoch at the start of every ``every_blocks``-th block: the
     position reached, from which ``resume`` continues bit-identically, so a run killed outright
-    (SIGKILL, a lost machine) loses at most that many blocks of work.
+    (SIGKILL, a lost machine) loses at most that many blocks of work. (Also as a callback.)
 
     The file holds the weights, the optimizer's state, the Generator's state, the epoch, the
     history and the early-stopping state (best cost and weights); ``fit(..., resume=path)``
@@ -134,6 +135,7 @@ class Checkpointer(Callback):
         self.every_blocks = None if every_blocks is None else int(every_blocks)
         self.extra_meta = extra_meta or {}
         self.last_written_epoch = None
+        self.wrote = False  # whether this run has written the file yet
 
     def due(self, trainer: Trainer) -> bool:
         return self.every is not None and (trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs)
@@ -173,7 +175,9 @@ class Checkpointer(Callback):
             for l, (W, b) in enumerate(zip(best["weights"], best["biases"]), start=1):
                 arrays[f"best_W{l}"], arrays[f"best_b{l}"] = W, b
         save_checkpoint(self.path, net, snap["optimizer"], meta, arrays)
-        self.last_written_epoch = snap["epoch"]
+        # (a state inside an epoch is not that epoch's end: the next whole-epoch write must happen)
+        self.last_written_epoch = snap["epoch"] if position is None else None
+        self.wrote = True
 
 
 # ---------------------------------------------------------------------------- the loop
@@ -197,7 +201,7 @@ class Trainer:
         self.cost_reference = None  # the cost before training (see cost_before_training)
         self.cost_bound = math.inf  # DIVERGENCE_FACTOR × cost_reference, set by run()
         self.resumed_epoch = None  # the epoch a checkpoint gave, if resumed
-        self.checkpointer: Checkpointer | None = None  # run()'s, for the mid-epoch checkpoints
+        self.block_checkpointers: list[Checkpointer] = []  # run()'s, for the mid-epoch checkpoints
         # shuffle="blocks": where the next epoch begins when a checkpoint stopped inside one, and
         # the state at the start of the running epoch's latest block (what Ctrl-C keeps)
         self.position: dict | None = None
@@ -313,7 +317,9 @@ class Trainer:
         Every callback whose ``on_train_begin`` ran gets ``on_train_end`` however the run ends
         (completed, stopped early, interrupted, diverged or failed), so a progress bar is closed."""
         last_good = self.snapshot()
-        self.checkpointer = checkpointer  # (epoch_batches writes the mid-epoch ones)
+        # (epoch_batches writes the mid-epoch ones: fit's own checkpointer, and any given as a callback)
+        self.block_checkpointers = [c for c in (checkpointer, *callbacks)
+                                    if isinstance(c, Checkpointer) and c.every_blocks is not None]
         if self.cost_reference is None:
             self.cost_reference = self.cost_before_training(data)
         self.cost_bound = defaults.DIVERGENCE_FACTOR * self.cost_reference
@@ -372,8 +378,9 @@ class Trainer:
             raise
         except TrainingDiverged as exc:  # the network is back at last_good: keep that on disk
             if checkpointer is not None:
-                resumed_state = last_good["epoch"] == self.resumed_epoch and os.path.exists(checkpointer.path)
-                if not resumed_state:  # (else the file it was resumed from holds it already)
+                resumed_state = (last_good["epoch"] == self.resumed_epoch and not checkpointer.wrote
+                                 and os.path.exists(checkpointer.path))
+                if not resumed_state:  # (else the file it was resumed from, unwritten since, holds it already)
                     checkpointer.write(self, last_good)
                 exc.checkpoint = checkpointer.path
             raise
@@ -437,8 +444,9 @@ class Trainer:
                     at_row += len(take)
                 self.mid = {**self.snapshot(), "position": {"rng_state": epoch_state, "block": j, "row": at_row,
                                                             **self.progress}}
-                if self.checkpointer is not None and j > first and self.checkpointer.block_due(j):
-                    self.checkpointer.write(self, self.mid)
+                for checkpointer in self.block_checkpointers if j > first else ():
+                    if checkpointer.block_due(j):
+                        checkpointer.write(self, self.mid)
                 step.use(*block)
                 whole = len(perm) - len(perm) % size
                 for at in range(0, whole, size):
@@ -628,10 +636,12 @@ class TrainingData:
         if not isinstance(X, Source):
             return net.evaluate_prepared(X, Y)
         m, total, right = X.shape[0], 0.0, 0
-        for start, stop, a0 in read_blocks(X, self.block_size, lambda block, start: self.block_inputs(block, start, X)):
-            part = net.evaluate_prepared(a0, Y[start:stop])
-            total += part["cost"] * (stop - start)
-            right += round((part["accuracy"] or 0.0) * (stop - start))
+        prepare = lambda block, start: self.block_inputs(block, start, X)  # noqa: E731
+        with closing(read_blocks(X, self.block_size, prepare)) as blocks:
+            for start, stop, a0 in blocks:
+                part = net.evaluate_prepared(a0, Y[start:stop])
+                total += part["cost"] * (stop - start)
+                right += round((part["accuracy"] or 0.0) * (stop - start))
         return {"cost": total / m, "accuracy": right / m if targets.is_classifier(net) else None}
 
 
@@ -851,7 +861,9 @@ def fit(
     """
     epochs = _check_int("epochs", epochs)
     batch_size = None if batch_size is None else _check_int("batch_size", batch_size)
-    shuffle = _check_shuffle(shuffle, block_size)
+    # (a full-batch method reads a source not in memory block by block by itself: fullbatch.BlockCost)
+    reads_blocks = shuffle == "blocks" or ((batch_size is None or is_full_batch(optimizer)) and out_of_core(X))
+    shuffle = _check_shuffle(shuffle, block_size, reads_blocks)
     block_size = None if block_size is None else _check_int("block_size", block_size)
     patience = _check_int("patience", patience)
     verbose = _check_verbose(verbose)
@@ -878,8 +890,7 @@ def fit(
                          "mini-batches: give checkpoint= and shuffle='blocks' with a mini-batch method")
     if cluster is not None:
         data = cluster.prepare(net, X, y, validation, sample_weight, client, engine)
-    elif shuffle == "blocks" or (whole_batch and is_source(X) and not isinstance(X, np.ndarray)):
-        # (a full-batch method reads a source not in memory block by block by itself: fullbatch.BlockCost)
+    elif reads_blocks:
         data = prepare_blocks(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng), block_size)
     else:
         data = prepare(net, X, y, validation, sample_weight, _split_seed(seed_int, validation, rng))
@@ -888,6 +899,8 @@ def fit(
     blocks = isinstance(data.X, Source)
     if full_batch:
         batch_size, shuffle = None, False
+    elif blocks and whole_batch:
+        shuffle = False  # (BlockCost reads the blocks in order: nothing is drawn)
     settings = {
         "epochs": epochs, "batch_size": batch_size, "optimizer": opt.name, **opt.hyperparameters(),
         "l2": l2, "shuffle": shuffle, "seed": seed_int,
@@ -1000,12 +1013,13 @@ def _unexpected(name: str, optimizer, takes: tuple) -> str:
     return f"{message}{f'; did you mean {close[0]}=?' if close else ''} {valid}"
 
 
-def _check_shuffle(shuffle, block_size) -> bool | str:
+def _check_shuffle(shuffle, block_size, reads_blocks: bool = False) -> bool | str:
     """"blocks", or True/False (anything else by its truth value, as before); ``block_size``
-    only with "blocks"."""
+    only where X is read in blocks (with "blocks", or a full-batch method on a source not in
+    memory)."""
     if isinstance(shuffle, str) and shuffle != "blocks":
         raise ValueError(f"shuffle must be True, False or 'blocks', got {shuffle!r}")
-    if block_size is not None and shuffle != "blocks":
+    if block_size is not None and not reads_blocks:
         raise ValueError(f"block_size={block_size!r} applies only with shuffle='blocks' (shuffle is {shuffle!r})")
     return shuffle if shuffle == "blocks" else bool(shuffle)
 
