@@ -717,3 +717,27 @@ def test_a_path_replaced_by_another_file_is_not_read_directly_and_empty_split_re
     assert split.read(5, 5).shape == (0, 4)
     with pytest.raises(TypeError, match="out must be bytes"):
         split.read(0, 3, np.empty(100, np.float32))
+
+
+def test_closing_a_reader_stuck_in_a_read_returns_after_its_wait_and_the_reader_ends_later():
+    import time
+
+    from deltaprop.sources import BlockReader, Source
+
+    release = threading.Event()
+
+    class Stuck(Logged):
+        def __getitem__(self, key):
+            if key.start >= 100:
+                release.wait(10)
+            return super().__getitem__(key)
+
+    X = np.zeros((300, 2), np.float32)
+    reader = BlockReader(Source(Stuck(X)), [(0, 100), (100, 200), (200, 300)], lambda block, start: block)
+    with reader:
+        start, _ = next(iter(reader))
+        began = time.monotonic()
+        reader.close(wait=0.3)
+        assert time.monotonic() - began < 2 and reader.thread.is_alive()
+        release.set()  # its read returns: the reader sees it was stopped and ends (the with's close waits for that)
+    assert not reader.thread.is_alive()

@@ -33,6 +33,7 @@ import mmap
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -367,15 +368,20 @@ class BlockReader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self, wait: float = 10.0) -> None:
+        """Stop the reader: it ends at its next step. Waits for it at most ``wait`` seconds — a
+        reader inside a read that cannot finish now (a lock its closer holds, as when a garbage
+        collection closes an abandoned reader inside a library call) is left to end by itself,
+        as a daemon thread, when its read returns."""
         self.stopped.set()
         self.free.release()  # wake the reader if it waits for room
-        while self.thread.is_alive():
+        deadline = time.monotonic() + wait
+        while self.thread.is_alive() and time.monotonic() < deadline:
             try:
                 self.queue.get(timeout=0.05)
             except queue.Empty:
                 pass
-        self.thread.join()
+        self.thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _put(self, item) -> None:
         while not self.stopped.is_set():
