@@ -33,6 +33,7 @@ FAST_MODULES = {
     "test_sources.py",
     "test_diagnose.py",
     "test_plots.py",
+    "test_typing.py",
 }
 NOT_FAST = {  # test_fastpath.py's slow ones (seconds each): PyTorch runs, memory measurements
     "test_same_final_cost_and_weights_as_pytorch",

@@ -49,6 +49,7 @@ from .validation import is_finite
 if TYPE_CHECKING:
     from .history import History
     from .network import Network
+    from .optimizers import Optimizer
 
 __all__ = ["unroll", "roll", "Objective", "FlatCost", "BlockCost", "ObjectiveStep", "objective", "FullBatchTrainer"]
 
@@ -244,10 +245,10 @@ class ObjectiveStep:
     block, or per-chunk sums on a Dask cluster): the training loop's step interface, one step
     on the full-batch gradient; the batch is always every row."""
 
-    def __init__(self, cost: Objective, optimizer):
+    def __init__(self, cost: Objective, optimizer: Optimizer):
         self.cost, self.optimizer = cost, optimizer
 
-    def __call__(self, idx):
+    def __call__(self, idx: np.ndarray) -> tuple[float, int]:
         net = self.cost.net
         try:
             value, grad = self.cost(unroll(net.weights, net.biases))
