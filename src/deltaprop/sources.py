@@ -332,10 +332,10 @@ class BlockReader:
     block it belongs to is taken.
 
     ``ahead`` is ``defaults.READ_AHEAD_BYTES`` of the longest block (at least 1, at most
-    ``defaults.READ_AHEAD_BLOCKS``). A block is
-    valid until the consumer takes the next one: the reader reads into ``ahead + 1`` buffers in
-    turn (for a source that reads into memory, ``Source.read_bytes``), and it reads block
-    k + ahead + 1 into block k's buffer once block k + 1 is taken."""
+    ``defaults.READ_AHEAD_BLOCKS``). A block is valid until the consumer takes the next one:
+    the reader reads into ``ahead + 1`` buffers in turn (for a source that reads into memory,
+    ``Source.read_bytes``), and it reads block k + ahead + 1 into block k's buffer once block
+    k + 1 is taken."""
 
     def __init__(self, source: Source, spans: list[tuple[int, int]], prepare: Callable[[np.ndarray, int], Any]):
         self.source, self.spans, self.prepare = source, spans, prepare
