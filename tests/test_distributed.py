@@ -130,6 +130,39 @@ def test_train_dask_option_matches_the_run_without_it(client, tmp_path):
     assert bad.exit_code != 0 and "--dask trains with full-batch methods only" in str(bad.exception)
 
 
+def test_train_dask_with_a_data_set_read_from_disk_scatters_it_block_by_block(client, tmp_path, monkeypatch):
+    """--dask with an npy: data set: the training split goes to the workers in blocks (the client
+    reads one at a time, never the split whole), and the model equals the run without --dask."""
+    from typer.testing import CliRunner
+
+    from deltaprop.cli import commands  # noqa: F401  (registers the subcommands)
+    from deltaprop.cli import train as cli_train
+    from deltaprop.cli.app import app
+    from deltaprop.datasets import StreamedRows
+    from deltaprop.modelfile import load
+
+    X, y = _digits(1000)  # (a training split above the 512 rows the gradient-norm monitor reads)
+    np.save(tmp_path / "X.npy", X.astype(np.float32))
+    np.save(tmp_path / "y.npy", y)
+    monkeypatch.setattr(cli_train, "DASK_CHUNK_BYTES", 64 * 4 * 100)  # blocks of 100 rows
+    monkeypatch.setattr(StreamedRows, "__array__", lambda *a, **k: pytest.fail("the split was loaded whole"))
+    args = ["train", "--dataset", f"npy:{tmp_path / 'X.npy'},{tmp_path / 'y.npy'}", "--optimizer", "lbfgs",
+            "--epochs", "4", "--layers", "8", "--quiet"]
+    runner = CliRunner()
+    plain = runner.invoke(app, [*args, "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    scattered = []
+    real_scatter = type(client).scatter
+    monkeypatch.setattr(type(client), "scatter", lambda self, data, **kw: scattered.append(len(data)) or
+                        real_scatter(self, data, **kw))
+    on_dask = runner.invoke(app, [*args, "--out", str(tmp_path / "dask"), "--dask", client.scheduler.address])
+    assert on_dask.exit_code == 0, on_dask.output
+    assert len(scattered) >= 7 and max(scattered) <= 100  # (700 training rows)
+    a, b = load(tmp_path / "plain" / "model.npz"), load(tmp_path / "dask" / "model.npz")
+    for W, W0 in zip([*b.weights, *b.biases], [*a.weights, *a.biases]):
+        np.testing.assert_allclose(W, W0, rtol=1e-4, atol=1e-6)  # float32 rows: sums in other orders
+
+
 @pytest.mark.filterwarnings("ignore:.*maximum epochs")
 def test_grid_search_through_joblibs_dask_backend_scores_as_a_serial_run(client):
     # docs/scale.md: hyperparameter search on a cluster is joblib's Dask backend, nothing of ours

@@ -45,6 +45,7 @@ import numpy as np
 from . import targets
 from .fullbatch import Objective, ObjectiveStep, roll
 from .metrics import count_correct
+from .sources import Source, default_block_size, out_of_core
 from .training import TrainingData, validation_targets
 from .validation import check_finite
 
@@ -212,7 +213,8 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
     """Dask X (and y: a Dask array, chunked by rows as X or rechunked to it, or a NumPy array,
     chunked alike) → ``DaskData``, with one ``ChunkSums`` actor per worker holding X's chunks
     (``engine`` as ``fit``'s: "reference" evaluates them with ``Network._backprop``).
-    ``validation`` is (X_val, y_val), gathered and prepared on the client (it is small)."""
+    ``validation`` is (X_val, y_val), gathered and prepared on the client (it is small), or read
+    there block by block at each evaluation when X_val is a source not in memory."""
     import dask.array as da
     from distributed import futures_of, wait
 
@@ -268,7 +270,11 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
                 X_val, y_val = (client.compute(v).result() if is_dask_array(v) else v for v in validation)
             except (TypeError, ValueError):
                 raise DistributedError("validation must be (X_val, y_val)") from None
-            data.X_val = net.prepare_inputs(X_val, "validation X")
+            if out_of_core(X_val):  # (a split read from disk: evaluated block by block on the client)
+                data.X_val, data.net = Source(X_val, name="validation X"), net
+                data.block_size = default_block_size(data.X_val.n_features)
+            else:
+                data.X_val = net.prepare_inputs(X_val, "validation X")
             data.Y_val = validation_targets(net, y_val, data.X_val.shape[0])
         return data
     except ValueError:

@@ -434,16 +434,37 @@ def dask_client(address: str):
         fail(f"--dask: cannot reach a Dask scheduler at {address!r} ({plain(str(exc)).splitlines()[0]})")
 
 
+#: --dask with a data set read from disk: the rows go to the workers in chunks of this many bytes
+DASK_CHUNK_BYTES = 64 * 2**20
+
+
 def fit_on_dask(client, net, X, y, **kwargs):
-    """``distributed.fit`` with the training rows sent to the workers once, a chunk per worker."""
+    """``distributed.fit`` with the training rows sent to the workers once: rows in memory as one
+    chunk per worker; rows of a data set read from disk (npy:, hdf5:, zarr:) read block by
+    block, ``DASK_CHUNK_BYTES`` at a time, each block scattered to the next worker in turn, so
+    the client never holds more than a block of them."""
+    from contextlib import closing
+
     import dask.array as da
 
     from .. import distributed
+    from ..sources import Source, out_of_core, read_blocks
 
-    n_workers = max(1, len(client.scheduler_info()["workers"]))
-    rows = -(-len(X) // n_workers)
-    X = client.persist(da.from_array(np.asarray(X), chunks=(rows, -1)))
-    return distributed.fit(net, X, y, client=client, **kwargs)
+    workers = sorted(client.scheduler_info()["workers"]) or [None]
+    if not out_of_core(X):
+        rows = -(-len(X) // len(workers))
+        X = client.persist(da.from_array(np.asarray(X), chunks=(rows, -1)))
+        return distributed.fit(net, X, y, client=client, **kwargs)
+    source = Source(X)
+    rows = max(1, DASK_CHUNK_BYTES // (source.n_features * np.dtype(source.array.dtype).itemsize))
+    parts = []
+    with closing(read_blocks(source, rows)) as blocks:
+        for k, (start, stop, block) in enumerate(blocks):
+            where = workers[k % len(workers)]
+            # (a copy: the reader reuses its buffers)
+            future = client.scatter(np.array(block), workers=None if where is None else [where])
+            parts.append(da.from_delayed(future, shape=block.shape, dtype=block.dtype))
+    return distributed.fit(net, da.concatenate(parts), y, client=client, **kwargs)
 
 
 def _train_in(run_dir, given, checkpoint_every, resume, quiet, report, interrupts, dask=None, checkpoint_blocks=None):
