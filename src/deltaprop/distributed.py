@@ -43,10 +43,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import targets
-from .fullbatch import Objective, ObjectiveStep, roll
-from .metrics import count_correct
+from .fullbatch import Objective, ObjectiveStep, part_sums, roll
 from .sources import Source, default_block_size, out_of_core
-from .training import TrainingData, validation_targets
+from .training import TrainingData, fast_engine, validation_targets
 from .validation import check_finite
 
 if TYPE_CHECKING:
@@ -133,7 +132,7 @@ class ChunkSums:
                                        f"{Y.shape[0]} of y; chunk y as X")
             self.chunks.append((A0, Y))
         self.fast = None
-        if engine != "reference" and self.chunks:
+        if fast_engine(engine) and self.chunks:
             from .fastpath import FastCost
 
             self.fast = FastCost(net, 0.0, *max(self.chunks, key=lambda chunk: chunk[0].shape[0]))
@@ -142,24 +141,8 @@ class ChunkSums:
         """Per chunk (Σ_x C_x, Σ_x ∂C_x/∂θ in the network's dtype, classified right), no L2 term."""
         net = self.net
         net.weights, net.biases = roll(net, theta)  # (into the live arrays the fast evaluator reads)
-        out = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.fast is not None:
-                for A0, Y in self.chunks:
-                    m_c = A0.shape[0]
-                    self.fast.use(A0, Y)
-                    cost, right = self.fast()  # means over the chunk's rows: × m_c gives the sums
-                    out.append((float(cost) * m_c, self.fast.gradient * self.fast.gradient.dtype.type(m_c),
-                                right if targets.is_classifier(net) else 0))
-                return out
-            for A0, Y in self.chunks:
-                m_c = A0.shape[0]
-                grads = net._backprop(A0, Y, 0.0)  # means over the chunk's rows: × m_c gives the sums
-                flat = np.concatenate([p.ravel() for pair in zip(grads.weights, grads.biases) for p in pair])
-                flat *= flat.dtype.type(m_c)
-                right = count_correct(grads.activations[-1], Y) if targets.is_classifier(net) else 0
-                out.append((float(grads.cost) * m_c, flat, right))
-        return out
+            return [part_sums(net, self.fast, A0, Y) for A0, Y in self.chunks]
 
 
 class _Rows:
@@ -218,8 +201,7 @@ def prepare(net: Network, X: dask.array.Array, y: ArrayLike, validation: tuple[A
     import dask.array as da
     from distributed import futures_of, wait
 
-    if engine not in ("auto", "fast", "reference"):
-        raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
+    fast_engine(engine)  # (checked here, before the actors are made)
     client = get_client(client)
     if sample_weight is not None:
         raise DistributedError("sample_weight is not supported with a Dask X yet; leave it out")

@@ -36,14 +36,15 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from scipy.optimize import minimize
 
 from . import targets
 from .metrics import count_correct
-from .training import Callback, Checkpointer, Trainer, TrainingData, TrainingDiverged
+from .sources import Source, read_blocks
+from .training import Callback, Checkpointer, Trainer, TrainingData, TrainingDiverged, fast_engine
 from .validation import is_finite
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .network import Network
     from .optimizers import Optimizer
 
-__all__ = ["unroll", "roll", "Objective", "FlatCost", "BlockCost", "ObjectiveStep", "objective", "FullBatchTrainer"]
+__all__ = ["unroll", "roll", "Objective", "FlatCost", "part_sums", "BlockCost", "ObjectiveStep", "objective", "FullBatchTrainer"]
 
 
 def unroll(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> np.ndarray:
@@ -157,11 +158,7 @@ class FlatCost(Objective):
         super().__init__(net, data.X.shape[0], l2)
         self.data = data
         self.fast = None
-        if engine not in ("auto", "fast", "reference"):
-            raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
-        if data.sample_weight is not None and engine == "fast":
-            raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
-        if engine != "reference" and data.sample_weight is None:
+        if fast_engine(engine, data.sample_weight):
             from .fastpath import FastCost
 
             self.fast = FastCost(net, l2, data.X, data.Y)
@@ -179,6 +176,30 @@ class FlatCost(Objective):
         return cost, grad, correct
 
 
+def part_sums(net: Network, fast: Any, a0: np.ndarray, Y: np.ndarray,
+              w: np.ndarray | None = None) -> tuple[float, np.ndarray | float, int]:
+    """(Σ_x C_x, Σ_x ∂C_x/∂θ, examples classified right) over the rows (a^0, Y) of one part of
+    the training set (a block read from a source, a Dask chunk), without the L2 term, for
+    ``Objective.combine``: by ``fast`` (a ``fastpath.FastCost`` whose buffers serve every part
+    in turn) when given, else by ``Network._backprop``, then with the weights ``w`` (Σ_x w_x C_x,
+    …; a part whose weights are all 0 adds nothing: its own mean would be 0/0). The gradient sum
+    is in the network's dtype, at the parameters the network has."""
+    m = a0.shape[0]
+    classifier = targets.is_classifier(net)
+    if fast is not None:
+        fast.use(a0, Y)
+        cost, right = fast()  # means over the part's rows: × m gives the sums
+        return float(cost) * m, fast.gradient * fast.gradient.dtype.type(m), right if classifier else 0
+    factor = m if w is None else float(np.sum(w, dtype=np.float64))
+    if factor == 0:
+        _, a = net.feedforward(a0, keep=False)
+        return 0.0, 0.0, count_correct(a[-1], Y) if classifier else 0
+    grads = net._backprop(a0, Y, 0.0, w)  # (weighted) means over the part's rows
+    flat = np.concatenate([p.ravel() for pair in zip(grads.weights, grads.biases) for p in pair])
+    flat *= flat.dtype.type(factor)
+    return float(grads.cost) * factor, flat, count_correct(grads.activations[-1], Y) if classifier else 0
+
+
 class BlockCost(Objective):
     """θ ↦ (J(θ), ∂J/∂θ) on a training set read block by block (``data.X`` a ``sources.Source``,
     as ``fit(..., shuffle="blocks")`` and any source not in memory give it): each evaluation
@@ -191,13 +212,9 @@ class BlockCost(Objective):
 
     def __init__(self, net: Network, data: TrainingData, l2: float, engine: str = "auto"):
         super().__init__(net, data.X.shape[0], l2)
-        if engine not in ("auto", "fast", "reference"):
-            raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
-        if data.sample_weight is not None and engine == "fast":
-            raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
         self.data = data
         self.fast = None
-        if engine != "reference" and data.sample_weight is None:
+        if fast_engine(engine, data.sample_weight):
             from .fastpath import FastCost
 
             rows = min(data.block_size, self.m)
@@ -206,35 +223,15 @@ class BlockCost(Objective):
             self.idle = dummy[:1]
 
     def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, int]:
-        from .sources import read_blocks
-
         net, data = self.net, self.data
         assign(net, theta)
         w = data.sample_weight
-        classifier = targets.is_classifier(net)
-
-        def parts(blocks):
-            for start, stop, a0 in blocks:
-                Y = data.Y[start:stop]
-                if self.fast is not None:
-                    self.fast.use(a0, Y)
-                    cost, right = self.fast()  # means over the block: × its rows, the sums
-                    yield cost * (stop - start), self.fast.gradient * (stop - start), right
-                    continue
-                w_b = None if w is None else w[start:stop]
-                factor = (stop - start) if w_b is None else float(np.sum(w_b, dtype=np.float64))
-                if factor == 0:  # every weight of the block 0: it adds nothing (its own mean would be 0/0)
-                    zs, a = net.feedforward(a0, keep=False)
-                    yield 0.0, 0.0, count_correct(a[-1], Y) if classifier else 0
-                    continue
-                grads = net._backprop(a0, Y, 0.0, w_b)  # (weighted) means over the block
-                right = count_correct(grads.activations[-1], Y) if classifier else 0
-                yield float(grads.cost) * factor, unroll(grads.weights, grads.biases) * factor, right
-
         weight = None if w is None else float(np.sum(w, dtype=np.float64))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
                 closing(read_blocks(data.X, data.block_size, data.block_inputs)) as blocks:
-            result = self.combine(theta, parts(blocks), weight)
+            parts = (part_sums(net, self.fast, a0, data.Y[start:stop], None if w is None else w[start:stop])
+                     for start, stop, a0 in blocks)
+            result = self.combine(theta, parts, weight)
         if self.fast is not None:
             self.fast.use(self.idle, data.Y[:1])  # let the last block's memory go
         return result
@@ -264,8 +261,6 @@ def objective(net: Network, data: TrainingData, l2: float, engine: str = "auto")
     """The θ ↦ (J, ∂J/∂θ) function for ``data``: ``FlatCost`` on rows in memory, ``BlockCost`` on a
     source read block by block (both with ``engine``), or the data's own
     (``distributed.DaskData``: per-chunk sums on a Dask cluster), with the same interface."""
-    from .sources import Source
-
     own = getattr(data, "objective", None)
     if own is not None:
         return own(net, l2)

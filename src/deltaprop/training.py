@@ -587,16 +587,28 @@ class ReferenceStep:
         return count_correct(A, Y) if targets.is_classifier(self.net) else 0
 
 
-def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
-    """The train-step callable for ``engine``: "reference" (``ReferenceStep``), "fast"
-    (``fastpath.FastStep``) or "auto" (fast when available; sample weights use the reference)."""
-    if engine not in ("auto", "fast", "reference"):
+#: fit's ``engine``: the fused fast path, the reference path, or the fast one where it applies
+ENGINES = ("auto", "fast", "reference")
+
+
+def fast_engine(engine: str, sample_weight: Any = None) -> bool:
+    """Whether ``engine`` takes the fused fast path (``fastpath``): "fast", or "auto" without
+    sample weights (only the reference path takes those). Checked: one of ``ENGINES``, and
+    "fast" with sample weights is refused. The one home of the choice, for the train step and
+    for every full-batch evaluation (in memory, block by block, on Dask workers)."""
+    if engine not in ENGINES:
         raise ValueError(f"engine must be 'auto', 'fast' or 'reference', got {engine!r}")
     if sample_weight is not None:
         if engine == "fast":
             raise ValueError("engine='fast' does not support sample_weight; use engine='auto'")
-        return ReferenceStep(net, optimizer, l2, X, Y, batch_size, sample_weight)
-    if engine != "reference":
+        return False
+    return engine != "reference"
+
+
+def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
+    """The train-step callable for ``engine``: "reference" (``ReferenceStep``), "fast"
+    (``fastpath.FastStep``) or "auto" (fast when available; sample weights use the reference)."""
+    if fast_engine(engine, sample_weight):
         try:
             from .fastpath import FastStep
         except ImportError:
@@ -604,7 +616,7 @@ def make_step(engine, net, optimizer, l2, X, Y, batch_size, sample_weight=None):
                 raise
         else:
             return FastStep(net, optimizer, l2, X, Y, batch_size)
-    return ReferenceStep(net, optimizer, l2, X, Y, batch_size)
+    return ReferenceStep(net, optimizer, l2, X, Y, batch_size, sample_weight)
 
 
 @dataclass
